@@ -1,0 +1,1 @@
+"""Larder cloud sync: Supabase schema, upload worker and catalogue download."""

@@ -1,0 +1,1 @@
+"""Larder device daemon: voice pipeline, inventory store and CLI."""

@@ -1,0 +1,1 @@
+"""Embedded data: the demo catalogue and the bundled demo recording."""

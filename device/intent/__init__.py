@@ -1,0 +1,1 @@
+"""Intent: transcript text -> ``Command`` (local grammar first, cloud LLM fallback)."""

@@ -1,0 +1,124 @@
+"""The boundaries between Larder's components: small ``Protocol``s passed in through constructors.
+
+Each protocol has a real implementation (sounddevice, microWakeWord, Silero, faster-whisper, Deepgram, Piper,
+gpiozero, supabase-py) and a fake that behaves (a WAV microphone, a recording speaker), never a MagicMock.
+
+Audio everywhere inside the pipeline is 16 kHz mono ``int16`` numpy arrays in chunks of ``CHUNK_SAMPLES``
+(32 ms: exactly one Silero window, and inside Deepgram's 20-250 ms message size).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from device.intent.command import Command
+from device.inventory.catalog import Catalogue
+
+SAMPLE_RATE = 16_000
+CHUNK_SAMPLES = 512
+CHUNK_SECONDS = CHUNK_SAMPLES / SAMPLE_RATE
+
+Audio = npt.NDArray[np.int16]
+
+
+@runtime_checkable
+class Microphone(Protocol):
+    """A source of 16 kHz mono int16 chunks of ``CHUNK_SAMPLES`` samples."""
+
+    name: str
+
+    def chunks(self) -> AsyncIterator[Audio]:
+        """Yield chunks until the source ends (a file) or ``close`` is called."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class WakeHit:
+    """A wake-word detection: which model, its score, and the audio time (seconds from stream start)."""
+
+    model: str
+    score: float
+    at_s: float
+
+
+class WakeDetector(Protocol):
+    """Streams chunks and reports a detection (the refractory rule is applied inside)."""
+
+    model: str
+
+    def process(self, chunk: Audio) -> WakeHit | None: ...
+
+    def reset(self) -> None: ...
+
+
+class Vad(Protocol):
+    """Speech probability (0-1) of one chunk."""
+
+    def speech_probability(self, chunk: Audio) -> float: ...
+
+    def reset(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What a speech-to-text engine heard."""
+
+    text: str
+    engine: str
+    confidence: float | None = None
+    is_final: bool = True
+
+
+class SttSession(Protocol):
+    """One command's worth of audio: fed while the cook speaks, finished when the endpointer ends it."""
+
+    async def feed(self, chunk: Audio) -> None: ...
+
+    async def finish(self) -> Transcript: ...
+
+    async def abort(self) -> None: ...
+
+
+class SpeechToText(Protocol):
+    """Opens a session per command. ``on_interim`` receives interim transcripts where the engine has them."""
+
+    name: str
+
+    async def start(self, on_interim: Callable[[Transcript], None] | None = None) -> SttSession: ...
+
+    def set_catalogue(self, catalogue: Catalogue) -> None:
+        """Vocabulary hints (prompt, keyterms) follow catalogue changes without a restart."""
+        ...
+
+
+class TextToSpeech(Protocol):
+    """Renders text to audio. Blocking: call from a worker thread."""
+
+    sample_rate: int
+
+    def render(self, text: str) -> Audio: ...
+
+    def earcon(self, name: str) -> Audio:
+        """A short non-speech sound: ``wake``, ``error``, ``done``."""
+        ...
+
+
+class Speaker(Protocol):
+    """Plays audio; returns when it has been played."""
+
+    async def play(self, audio: Audio, sample_rate: int) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class IntentResolver(Protocol):
+    """Turns a transcript into a ``Command``."""
+
+    async def resolve(self, text: str) -> Command: ...
