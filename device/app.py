@@ -1,0 +1,260 @@
+"""Builds Larder's components from the settings and runs the daemon.
+
+``Unit`` assembles the parts once (models load here, at start, and stay warm) and hands them to the pipeline
+through constructors. ``larder run``, ``larder listen`` and ``larder simulate`` all go through it, so they follow
+the same path as the daemon. ``run_daemon`` runs the pipeline, the sync worker and the watchdog in one TaskGroup,
+tells systemd READY only once the microphone, models and store are up, and shuts down cleanly on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from device.inventory.catalog import Catalogue
+from device.pipeline.events import EventBus
+from device.protocols import Microphone, Speaker
+from device.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEMO = "demo"
+
+
+def demo_recording() -> Path:
+    """The bundled recording of a few spoken commands, wake word included."""
+    return Path(str(resources.files("device.data").joinpath("demo.wav")))
+
+
+@dataclass
+class Unit:
+    """Every component of one unit, built lazily from the settings and shared by the commands."""
+
+    settings: Settings
+    bus: EventBus = field(default_factory=EventBus)
+    _catalogue_listeners: list[Callable[[Catalogue], None]] = field(default_factory=list)
+
+    @cached_property
+    def store(self) -> Any:
+        from device.inventory.store import Store
+
+        return Store.open(self.settings.db_path, device_id=self.settings.device_id or None)
+
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        catalogue: Catalogue = self.store.catalogue()
+        return catalogue
+
+    @cached_property
+    def grammar(self) -> Any:
+        from device.intent.grammar import Grammar
+
+        return Grammar(self.catalogue)
+
+    @cached_property
+    def resolver(self) -> Any:
+        from device.intent.resolver import ChainResolver
+
+        llm = None
+        if self.settings.llm_base_url:
+            from device.intent.llm import LlmResolver
+
+            key = self.settings.llm_api_key
+            llm = LlmResolver(
+                base_url=self.settings.llm_base_url,
+                model=self.settings.llm_model,
+                api_key=key.get_secret_value() if key else None,
+                catalogue=self.catalogue,
+                timeout_s=self.settings.llm_timeout_s,
+            )
+        resolver = ChainResolver(self.grammar, llm, min_confidence=self.settings.min_confidence)
+        self._catalogue_listeners.append(resolver.set_catalogue)
+        return resolver
+
+    @cached_property
+    def whisper(self) -> Any:
+        from device.stt.whisper import WhisperEngine
+
+        return WhisperEngine.from_settings(self.settings)
+
+    @cached_property
+    def stt(self) -> Any:
+        from device.stt.failover import build_speech_to_text
+        from device.stt.whisper import WhisperSpeechToText
+
+        local = WhisperSpeechToText(self.whisper, self.catalogue)
+        engine = build_speech_to_text(self.settings, self.catalogue, local)
+        self._catalogue_listeners.append(engine.set_catalogue)
+        return engine
+
+    @cached_property
+    def vad(self) -> Any:
+        from device.vad import SileroVad
+
+        return SileroVad()
+
+    @cached_property
+    def wake(self) -> Any:
+        from device.wake import MicroWakeWordDetector
+
+        return MicroWakeWordDetector.from_settings(self.settings)
+
+    @cached_property
+    def tts(self) -> Any:
+        from device.tts import PiperTts
+
+        cache = self.settings.tts_cache_dir or self.settings.data_dir / "tts-cache"
+        return PiperTts(cache_dir=cache, volume=self.settings.volume)
+
+    @cached_property
+    def dialogue(self) -> Any:
+        from device.dialogue import Dialogue, PolicyConfig
+        from device.inventory.apply import Inventory
+
+        inventory = Inventory(self.store, max_quantity=self.settings.max_quantity)
+        return Dialogue(
+            inventory, self.store, PolicyConfig.from_settings(self.settings), window_s=self.settings.confirm_window_s
+        )
+
+    def microphone(self, source: str | None, *, realtime: bool) -> Microphone:
+        """A WAV file (``demo`` is the bundled recording) or the configured sound device."""
+        if source:
+            from device.audio.wav import WavMicrophone
+
+            path = demo_recording() if source == DEMO else Path(source)
+            return WavMicrophone(path, realtime=realtime)
+        from device.audio.microphone import SoundDeviceMicrophone
+
+        return SoundDeviceMicrophone(
+            self.settings.mic_device, self.settings.mic_channel, retry_s=self.settings.mic_retry_s
+        )
+
+    def speaker(self, replies_dir: Path | None, *, device: bool) -> Speaker:
+        if device:
+            from device.audio.speaker import SoundDeviceSpeaker
+
+            return SoundDeviceSpeaker(self.settings.speaker_device)
+        from device.audio.wav import RecordingSpeaker
+
+        return RecordingSpeaker(out_dir=replies_dir)
+
+    def pipeline(
+        self, microphone: Microphone, speaker: Speaker, *, wake: bool = True, clock: Callable[[], float] = time.time
+    ) -> Any:
+        from device.pipeline.endpointing import EndpointConfig
+        from device.pipeline.runner import VoicePipeline
+        from device.pipeline.speaking import ReplySpeaker
+
+        return VoicePipeline(
+            microphone=microphone,
+            wake=self.wake if wake else None,
+            vad=self.vad,
+            vad_threshold=self.settings.vad_threshold,
+            endpoint=EndpointConfig.from_settings(self.settings),
+            stt=self.stt,
+            resolver=self.resolver,
+            dialogue=self.dialogue,
+            speaker=ReplySpeaker(self.tts, speaker),
+            bus=self.bus,
+            clock=clock,
+            followup_s=self.settings.followup_s,
+        )
+
+    def catalogue_changed(self, catalogue: Catalogue) -> None:
+        """A new catalogue (import or download) reaches the grammar and the speech prompts without a restart."""
+        self.__dict__["catalogue"] = catalogue
+        for listener in self._catalogue_listeners:
+            listener(catalogue)
+
+    def warm_up(self) -> None:
+        """Load every model now, so the first command is as fast as the rest."""
+        _ = self.stt, self.vad, self.tts, self.resolver, self.dialogue
+        self.tts.prerender(
+            ["Sorry, I didn't catch that.", "Okay.", "Cancelled.", "Nothing to undo.", "Press confirm or say yes."]
+        )
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+
+
+async def run_daemon(unit: Unit, source: str | None, *, replies_dir: Path | None, realtime: bool) -> int:
+    """The daemon: pipeline + sync + watchdog in one TaskGroup, READY once everything is up."""
+    from device.service import Notifier, Watchdog
+
+    notifier = Notifier.from_env()
+    microphone = unit.microphone(source, realtime=realtime)
+    speaker = unit.speaker(replies_dir, device=source is None)
+    await asyncio.to_thread(unit.warm_up)
+    pipeline = unit.pipeline(microphone, speaker)
+    watchdog = Watchdog.from_env(notifier)
+    pipeline.heartbeat = watchdog.heartbeat
+    leds = _start_leds(unit)
+    buttons = _start_buttons(unit, pipeline)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    notifier.ready("listening")
+    try:
+        async with asyncio.TaskGroup() as group:
+            listen = group.create_task(pipeline.run())
+            group.create_task(watchdog.run())
+            sync = _sync_task(unit, group)
+            done = group.create_task(stop.wait())
+            await asyncio.wait({listen, done}, return_when=asyncio.FIRST_COMPLETED)
+            notifier.stopping()
+            for task in (listen, done, sync):
+                if task is not None:
+                    task.cancel()
+            watchdog.stop()
+    finally:
+        await microphone.close()
+        await speaker.close()
+        if buttons is not None:
+            buttons.close()
+        if leds is not None:
+            leds.close()
+    return 0
+
+
+def _sync_task(unit: Unit, group: asyncio.TaskGroup) -> asyncio.Task[None] | None:
+    if not unit.settings.supabase_url:
+        return None
+    try:
+        from cloud_sync.worker import SyncWorker
+    except ImportError:
+        return None
+    worker = SyncWorker(unit.store, None, unit.settings, on_catalogue=unit.catalogue_changed)
+    return group.create_task(worker.run())
+
+
+def _start_leds(unit: Unit) -> Any:
+    if not unit.settings.gpio:
+        return None
+    from device.leds import open_status_light
+
+    return open_status_light(unit.settings, unit.bus)
+
+
+def _start_buttons(unit: Unit, pipeline: Any) -> Any:
+    if not unit.settings.gpio:
+        return None
+    from device.gpio import open_buttons
+
+    loop = asyncio.get_running_loop()
+
+    def pressed(which: str) -> None:
+        loop.create_task(pipeline.press(which))
+
+    return open_buttons(unit.settings, loop, on_press=pressed, on_long_press=lambda which: None)

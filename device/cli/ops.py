@@ -1,0 +1,102 @@
+"""Operator commands: ``doctor``, ``sync status``/``sync now``, ``provision``, ``config``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from device.settings import Settings, load_settings
+
+
+def register(sub: Any) -> None:
+    doctor = sub.add_parser("doctor", help="check the unit and say what is wrong in plain words")
+    doctor.add_argument("--json", action="store_true")
+    doctor.set_defaults(func=cmd_doctor)
+
+    sync = sub.add_parser("sync", help="cloud sync")
+    sync_sub = sync.add_subparsers(dest="sync_command", metavar="ACTION", required=True)
+    status = sync_sub.add_parser("status", help="backlog, last success, quarantined events, cursor")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_sync_status)
+    now = sync_sub.add_parser("now", help="upload and download once, now")
+    now.add_argument("--json", action="store_true")
+    now.set_defaults(func=cmd_sync_now)
+
+    provision = sub.add_parser("provision", help="exchange a one-time provisioning code for device credentials")
+    provision.add_argument("--code", help="the code (default: LARDER_PROVISIONING_CODE)")
+    provision.set_defaults(func=cmd_provision)
+
+    config = sub.add_parser("config", help="print every setting, its value and what it does (secrets hidden)")
+    config.add_argument("--json", action="store_true")
+    config.set_defaults(func=cmd_config)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from device import doctor
+
+    results = doctor.run_checks()
+    if args.json:
+        print(json.dumps([r.to_json() for r in results]))
+    else:
+        print(doctor.format_report(results))
+    return doctor.exit_code(results)
+
+
+def _store(settings: Settings) -> Any:
+    from device.inventory.store import Store
+
+    return Store.open(settings.db_path, device_id=settings.device_id or None)
+
+
+def cmd_sync_status(args: argparse.Namespace) -> int:
+    from cloud_sync.status import format_status, sync_status
+
+    settings = load_settings()
+    with _store(settings) as store:
+        status = sync_status(store)
+    print(json.dumps(status, default=str) if args.json else format_status(status))
+    return 0
+
+
+def cmd_sync_now(args: argparse.Namespace) -> int:
+    from cloud_sync.worker import sync_now
+
+    settings = load_settings()
+    with _store(settings) as store:
+        result = sync_now(store, settings)
+    print(json.dumps(result, default=str) if args.json else _describe(result))
+    return 0 if result.get("ok", True) else 1
+
+
+def _describe(result: dict[str, Any]) -> str:
+    return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in result.items())
+
+
+def cmd_provision(args: argparse.Namespace) -> int:
+    from cloud_sync.identity import provision
+
+    settings = load_settings()
+    code = args.code or (settings.provisioning_code.get_secret_value() if settings.provisioning_code else "")
+    if not code:
+        print("larder: no provisioning code given (use --code or LARDER_PROVISIONING_CODE)")
+        return 2
+    credentials = provision(settings, code)
+    print(f"Provisioned device {credentials.device_id} for site {credentials.site_id}.")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    rows = []
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        shown = "(set, hidden)" if "secret" in str(field.annotation).lower() and value else value
+        rows.append({"setting": f"LARDER_{name.upper()}", "value": shown, "about": field.description or ""})
+    if args.json:
+        print(json.dumps(rows, default=str))
+    else:
+        from device.cli.output import print_table
+
+        print_table(rows, ["setting", "value", "about"])
+    return 0

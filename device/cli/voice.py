@@ -1,0 +1,207 @@
+"""Voice commands: ``transcribe``, ``simulate``, ``listen``, ``run`` and ``wake test``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from device.settings import load_settings
+
+
+def register(sub: Any) -> None:
+    transcribe = sub.add_parser("transcribe", help="speech to text for WAV files (offline Whisper)")
+    transcribe.add_argument("files", nargs="+", type=Path)
+    transcribe.add_argument("--json", action="store_true")
+    transcribe.set_defaults(func=cmd_transcribe)
+
+    simulate = sub.add_parser("simulate", help="run VAD -> speech-to-text -> command -> apply -> reply per file")
+    simulate.add_argument("files", nargs="+", type=Path)
+    simulate.add_argument("--json", action="store_true")
+    simulate.add_argument("--replies", type=Path, help="write spoken replies as WAV files here")
+    simulate.set_defaults(func=cmd_simulate)
+
+    listen = sub.add_parser("listen", help="the full pipeline, wake word included, over a WAV file")
+    listen.add_argument("--input", required=True, help="a WAV file, or 'demo' for the bundled recording")
+    listen.add_argument("--json", action="store_true", help="one JSON line per pipeline event")
+    listen.add_argument("--replies", type=Path, help="write spoken replies as WAV files here")
+    listen.add_argument("--realtime", action="store_true", help="play the file at real-time pace")
+    listen.set_defaults(func=cmd_listen)
+
+    run = sub.add_parser("run", help="the daemon: microphone in, speaker out")
+    run.add_argument("--input", help="a WAV file instead of the microphone ('demo': the bundled recording)")
+    run.add_argument("--replies", type=Path, help="with --input: write spoken replies as WAV files here")
+    run.add_argument("--json", action="store_true", help="print pipeline events as JSON lines")
+    run.set_defaults(func=cmd_run)
+
+    wake = sub.add_parser("wake", help="wake word tools")
+    wake_sub = wake.add_subparsers(dest="wake_command", metavar="ACTION", required=True)
+    test = wake_sub.add_parser("test", help="print each wake detection with its score")
+    test.add_argument("--input", help="a WAV file (default: the microphone)")
+    test.add_argument("--json", action="store_true")
+    test.set_defaults(func=cmd_wake_test)
+
+
+def _unit() -> Any:
+    from device.app import Unit
+
+    return Unit(load_settings())
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    from device.audio.wav import read_wav
+    from device.audio.resample import to_mono_16k
+    from device.stt.prompt import initial_prompt
+
+    unit = _unit()
+    prompt = initial_prompt(unit.catalogue)
+    failed = 0
+    for path in args.files:
+        try:
+            audio, rate = read_wav(path)
+        except Exception as exc:  # one bad file must not stop the others
+            failed += 1
+            _emit(args.json, {"file": str(path), "error": str(exc)}, f"{path}: {exc}")
+            continue
+        started = time.perf_counter()
+        transcript = unit.whisper.transcribe(to_mono_16k(audio, rate), prompt=prompt)
+        seconds = time.perf_counter() - started
+        _emit(
+            args.json,
+            {"file": str(path), "text": transcript.text, "seconds": round(seconds, 3)},
+            f"{path}: {transcript.text}  ({seconds:.2f} s)",
+        )
+    unit.close()
+    return 1 if failed else 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    return asyncio.run(_simulate(args))
+
+
+async def _simulate(args: argparse.Namespace) -> int:
+    unit = _unit()
+    speaker = unit.speaker(args.replies, device=False)
+    await asyncio.to_thread(unit.warm_up)
+    failed = 0
+    for path in args.files:
+        try:
+            microphone = unit.microphone(str(path), realtime=False)
+            pipeline = unit.pipeline(microphone, speaker, wake=False)
+            result = await pipeline.listen_and_respond(microphone.chunks())
+        except Exception as exc:
+            failed += 1
+            _emit(args.json, {"file": str(path), "error": str(exc)}, f"{path}: {exc}")
+            continue
+        if result is None:
+            _emit(args.json, {"file": str(path), "transcript": "", "command": None, "reply": ""}, f"{path}: -")
+            continue
+        record = {
+            "file": str(path),
+            "transcript": result.transcript,
+            "engine": result.engine,
+            "command": result.command.to_json() if result.command else None,
+            "reply": result.reply,
+            "status": result.status,
+            "latency": {
+                "endpoint_delay_s": round(result.endpoint_delay_s, 3),
+                "speech_end_to_transcript_s": round(result.speech_end_to_transcript_s, 3),
+                "transcript_to_command_s": round(result.transcript_to_command_s, 3),
+                "command_to_first_audio_s": round(result.command_to_first_audio_s, 3),
+            },
+        }
+        _emit(args.json, record, f"{path}: {result.transcript!r} -> {result.reply}")
+    unit.close()
+    return 1 if failed else 0
+
+
+def cmd_listen(args: argparse.Namespace) -> int:
+    return asyncio.run(_listen(args, daemon=False))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return asyncio.run(_listen(args, daemon=True))
+
+
+async def _listen(args: argparse.Namespace, *, daemon: bool) -> int:
+    from device.app import run_daemon
+
+    unit = _unit()
+    _print_events(unit, as_json=args.json)
+    try:
+        if daemon:
+            return await run_daemon(unit, args.input, replies_dir=args.replies, realtime=False)
+        microphone = unit.microphone(args.input, realtime=args.realtime)
+        speaker = unit.speaker(args.replies, device=False)
+        await asyncio.to_thread(unit.warm_up)
+        start = time.time()
+        pipeline = unit.pipeline(microphone, speaker, clock=lambda: start + pipeline.audio_s)
+        await pipeline.run()
+        return 0
+    finally:
+        unit.close()
+
+
+def _print_events(unit: Any, *, as_json: bool) -> None:
+    from device.pipeline import events as ev
+
+    def show(event: ev.Event) -> None:
+        if as_json:
+            print(json.dumps(event.to_json(), default=str), flush=True)
+            return
+        line = _describe(event)
+        if line:
+            print(line, flush=True)
+
+    unit.bus.subscribe(show)
+
+
+def _describe(event: Any) -> str | None:
+    from device.pipeline import events as ev
+
+    stamp = f"[{event.audio_s:7.2f}s]" if event.audio_s is not None else " " * 10
+    match event:
+        case ev.Wake():
+            return f"{stamp} woke ({event.source}, score {event.score:.2f})"
+        case ev.TranscriptReady():
+            return f"{stamp} heard: {event.text!r} ({event.engine}, {event.seconds:.2f} s)"
+        case ev.Outcome():
+            return f"{stamp} {event.status}: {event.reply}"
+        case ev.ErrorEvent():
+            return f"{stamp} error ({event.code}): {event.message}"
+    return None
+
+
+def cmd_wake_test(args: argparse.Namespace) -> int:
+    return asyncio.run(_wake_test(args))
+
+
+async def _wake_test(args: argparse.Namespace) -> int:
+    from device.protocols import CHUNK_SECONDS
+
+    unit = _unit()
+    microphone = unit.microphone(args.input, realtime=False)
+    detector = unit.wake
+    position = 0.0
+    hits = 0
+    async for chunk in microphone.chunks():
+        position += CHUNK_SECONDS
+        hit = detector.process(chunk)
+        if hit is not None:
+            hits += 1
+            _emit(
+                args.json,
+                {"at_s": round(position, 2), "model": hit.model, "score": round(hit.score, 3)},
+                f"{position:7.2f}s  {hit.model}  score {hit.score:.2f}",
+            )
+    if not args.json:
+        print(f"{hits} detection(s) in {position:.1f} s of audio")
+    return 0
+
+
+def _emit(as_json: bool, record: dict[str, Any], text: str) -> None:
+    print(json.dumps(record) if as_json else text, file=sys.stdout, flush=True)

@@ -1,0 +1,330 @@
+"""The voice pipeline as explicit asyncio stages: wake -> listen -> transcribe -> resolve -> confirm -> apply -> speak.
+
+``VoicePipeline`` consumes microphone chunks. Idle, it feeds the wake detector; after a wake (word, button or a
+follow-up question) it streams the command to speech-to-text while the pure ``Endpointer`` decides when the cook
+stopped. Then each stage runs under its own time box, announcing typed events on the bus. A failing stage is
+reported (event + error tone + a short apology) and the pipeline goes back to idle: it never dies on bad input.
+
+Audio time (``audio_s``, seconds of audio consumed) is the pipeline's notion of "when"; chunks that arrive while
+the unit is busy or speaking are dropped (the microphone is gated on its own voice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from device.errors import LarderError, StageTimeout
+from device.intent.command import Command
+from device.pipeline import events as ev
+from device.pipeline.endpointing import Endpoint, EndpointConfig, Endpointer
+from device.pipeline.speaking import ReplySpeaker
+from device.protocols import (
+    CHUNK_SECONDS,
+    Audio,
+    IntentResolver,
+    Microphone,
+    SpeechToText,
+    SttSession,
+    Transcript,
+    Vad,
+    WakeDetector,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class DialoguePort(Protocol):
+    """What the pipeline needs from the dialogue (device.dialogue.Dialogue)."""
+
+    def handle(self, command: Command, now: float) -> TurnLike: ...
+
+    def button(self, which: str, now: float) -> TurnLike | None: ...
+
+    def tick(self, now: float) -> TurnLike | None: ...
+
+
+class TurnLike(Protocol):
+    reply: str
+    status: str
+    expects_answer: bool
+    event_id: str | None
+
+
+@dataclass(frozen=True)
+class StageTimeouts:
+    """Time box per stage, seconds."""
+
+    transcribe: float = 12.0
+    resolve: float = 4.0
+    dialogue: float = 2.0
+    speak: float = 30.0
+
+
+@dataclass(frozen=True)
+class UtteranceResult:
+    """What one command turned into, with its latencies (for ``larder simulate`` and the benchmark)."""
+
+    transcript: str
+    engine: str
+    command: Command | None
+    reply: str
+    status: str
+    endpoint: Endpoint
+    endpoint_delay_s: float
+    speech_end_to_transcript_s: float
+    transcript_to_command_s: float
+    command_to_first_audio_s: float
+
+
+class VoicePipeline:
+    """Runs the stages over a microphone; all parts come in through the constructor."""
+
+    def __init__(
+        self,
+        *,
+        microphone: Microphone,
+        wake: WakeDetector | None,
+        vad: Vad,
+        vad_threshold: float,
+        endpoint: EndpointConfig,
+        stt: SpeechToText,
+        resolver: IntentResolver,
+        dialogue: DialoguePort,
+        speaker: ReplySpeaker,
+        bus: ev.EventBus,
+        clock: Callable[[], float] = time.time,
+        timeouts: StageTimeouts | None = None,
+        followup_s: float = 5.0,
+        is_muted: Callable[[float], bool] = lambda now: False,
+    ) -> None:
+        self.microphone = microphone
+        self.wake = wake
+        self.vad = vad
+        self.vad_threshold = vad_threshold
+        self.endpoint_config = endpoint
+        self.stt = stt
+        self.resolver = resolver
+        self.dialogue = dialogue
+        self.speaker = speaker
+        self.bus = bus
+        self.clock = clock
+        self.timeouts = timeouts or StageTimeouts()
+        self.followup = EndpointConfig(
+            end_silence_s=endpoint.end_silence_s,
+            min_speech_s=endpoint.min_speech_s,
+            max_command_s=endpoint.max_command_s,
+            no_speech_timeout_s=followup_s,
+        )
+        self.is_muted = is_muted
+        self.audio_s = 0.0
+        self._gate_until_s = 0.0
+        self._push_to_talk = False
+        self._next_tick_s = 0.0
+        self.heartbeat: Callable[[], None] = lambda: None
+
+    # --- inputs from outside the audio stream (buttons) ---
+
+    def push_to_talk(self) -> None:
+        """Start listening on the next chunk, as if woken (confirm button while idle)."""
+        self._push_to_talk = True
+
+    async def press(self, which: str) -> None:
+        """A button press: settles a pending confirmation, cancels a recent change, or starts push-to-talk."""
+        turn = self.dialogue.button(which, self.clock())
+        if turn is None:
+            if which == "confirm":
+                self.push_to_talk()
+            return
+        self.bus.publish(ev.Outcome(status=turn.status, reply=turn.reply, event_id=turn.event_id))
+        await self._speak(turn.reply)
+        if turn.expects_answer:
+            self._push_to_talk = True
+
+    # --- the main loop ---
+
+    async def run(self) -> None:
+        """Listen until the microphone ends (a file) or the task is cancelled (the daemon)."""
+        self._state("idle")
+        chunks = self.microphone.chunks()
+        async for chunk in chunks:
+            self.heartbeat()
+            self.audio_s += CHUNK_SECONDS
+            await self._tick()
+            if self.audio_s <= self._gate_until_s or self.is_muted(self.clock()):
+                continue
+            source = "button" if self._push_to_talk else None
+            if source is None and self.wake is not None:
+                hit = self.wake.process(chunk)
+                if hit is not None:
+                    source = "wake_word"
+                    self.bus.publish(ev.Wake(model=hit.model, score=hit.score, audio_s=self.audio_s))
+            if source is None:
+                continue
+            if source == "button":
+                self.bus.publish(ev.Wake(model="button", score=1.0, source="button", audio_s=self.audio_s))
+            followup = self._push_to_talk and source == "button"
+            self._push_to_talk = False
+            await self._chime()
+            result = await self.listen_and_respond(chunks, followup=followup)
+            if result is not None and result.status in {"pending", "ambiguous"}:
+                self._push_to_talk = True
+            if self.wake is not None:
+                self.wake.reset()
+            self._state("idle")
+
+    async def listen_and_respond(self, chunks: object, *, followup: bool = False) -> UtteranceResult | None:
+        """Capture one command from ``chunks`` (an async iterator), then run every later stage."""
+        self._state("listening")
+        self.bus.publish(ev.Listening(followup=followup, audio_s=self.audio_s))
+        endpointer = Endpointer(self.followup if followup else self.endpoint_config)
+        self.vad.reset()
+        session: SttSession | None = None
+        try:
+            session = await asyncio.wait_for(self.stt.start(self._interim), self.timeouts.transcribe)
+            endpoint = await self._capture(chunks, endpointer, session)
+        except (LarderError, TimeoutError, OSError) as exc:
+            if session is not None:
+                await session.abort()
+            self._error(exc, "listen")
+            return None
+        delay = max(0.0, endpoint.decided_at_s - (endpoint.speech_end_s or endpoint.decided_at_s))
+        speech_s = (endpoint.speech_end_s or 0.0) - (endpoint.speech_start_s or 0.0)
+        self.bus.publish(
+            ev.SpeechEnd(reason=endpoint.reason, speech_s=speech_s, endpoint_delay_s=delay, audio_s=self.audio_s)
+        )
+        if endpoint.reason == "no_speech":
+            await session.abort()
+            return None
+        return await self.respond(session, endpoint, delay)
+
+    async def _capture(self, chunks: object, endpointer: Endpointer, session: SttSession) -> Endpoint:
+        iterator = chunks.__aiter__()  # type: ignore[attr-defined]
+        while True:
+            try:
+                chunk: Audio = await iterator.__anext__()
+            except StopAsyncIteration:
+                return endpointer.finish()
+            self.heartbeat()
+            self.audio_s += CHUNK_SECONDS
+            await session.feed(chunk)
+            speech = self.vad.speech_probability(chunk) >= self.vad_threshold
+            decided = endpointer.feed(CHUNK_SECONDS, speech)
+            if decided is not None:
+                return decided
+
+    async def respond(self, session: SttSession, endpoint: Endpoint, delay: float) -> UtteranceResult | None:
+        """Transcribe -> resolve -> dialogue -> speak, each under its time box."""
+        self._state("thinking")
+        started = time.monotonic()
+        try:
+            transcript: Transcript = await self._stage("transcribe", session.finish(), self.timeouts.transcribe)
+        except LarderError as exc:
+            await session.abort()
+            self._error(exc, "transcribe")
+            await self._apologise()
+            return None
+        heard = time.monotonic()
+        self.bus.publish(
+            ev.TranscriptReady(
+                text=transcript.text, engine=transcript.engine, seconds=heard - started, audio_s=self.audio_s
+            )
+        )
+        try:
+            command = await self._stage("resolve", self.resolver.resolve(transcript.text), self.timeouts.resolve)
+            resolved = time.monotonic()
+            self.bus.publish(ev.CommandResolved(command=command, seconds=resolved - heard, audio_s=self.audio_s))
+            turn = self.dialogue.handle(command, self.clock())
+        except LarderError as exc:
+            self._error(exc, "resolve")
+            await self._apologise()
+            return None
+        decided = time.monotonic()
+        self.bus.publish(ev.Outcome(status=turn.status, reply=turn.reply, event_id=turn.event_id))
+        first_audio = await self._speak(turn.reply)
+        return UtteranceResult(
+            transcript=transcript.text,
+            engine=transcript.engine,
+            command=command,
+            reply=turn.reply,
+            status=turn.status if not turn.expects_answer else "pending",
+            endpoint=endpoint,
+            endpoint_delay_s=delay,
+            speech_end_to_transcript_s=heard - started,
+            transcript_to_command_s=resolved - heard,
+            command_to_first_audio_s=(first_audio or decided) - resolved,
+        )
+
+    # --- helpers ---
+
+    async def _stage(self, name: str, work: Awaitable[T], seconds: float) -> T:
+        try:
+            return await asyncio.wait_for(work, seconds)
+        except TimeoutError:
+            raise StageTimeout(name, seconds) from None
+
+    async def _speak(self, text: str) -> float | None:
+        """Speak a reply clause by clause; gate the microphone for as long as it plays."""
+        if not text:
+            return None
+        self._state("speaking")
+        self.bus.publish(ev.ReplyStarted(text=text, audio_s=self.audio_s))
+        began = time.monotonic()
+        try:
+            first_audio, seconds = await asyncio.wait_for(self.speaker.say(text), self.timeouts.speak)
+        except (LarderError, TimeoutError, OSError) as exc:
+            self._error(exc, "speak")
+            return None
+        self.bus.publish(ev.ReplyDone(text=text, audio_s=self.audio_s))
+        self._gate(time.monotonic() - began, seconds)
+        return first_audio
+
+    async def _chime(self) -> None:
+        try:
+            seconds = await self.speaker.earcon("wake")
+        except (LarderError, OSError) as exc:
+            self._error(exc, "speak")
+            return
+        self._gate(0.0, seconds)
+        # the chime is short and the cook starts talking over it: don't drop their first word
+        self._gate_until_s = self.audio_s
+
+    def _gate(self, busy_s: float, played_s: float) -> None:
+        """Drop the audio captured while the unit was busy and speaking, plus a short tail of echo."""
+        self._gate_until_s = self.audio_s + max(busy_s, played_s) + 0.25
+        if self.wake is not None:
+            self.wake.reset()
+
+    async def _apologise(self) -> None:
+        try:
+            await self.speaker.earcon("error")
+        except (LarderError, OSError):
+            pass
+        await self._speak("Sorry, something went wrong. Please try again.")
+
+    async def _tick(self) -> None:
+        if self.audio_s < self._next_tick_s:
+            return
+        self._next_tick_s = self.audio_s + 0.5
+        turn = self.dialogue.tick(self.clock())
+        if turn is not None:
+            self.bus.publish(ev.Outcome(status=turn.status, reply=turn.reply, event_id=turn.event_id))
+            await self._speak(turn.reply)
+
+    def _interim(self, transcript: Transcript) -> None:
+        self.bus.publish(ev.InterimTranscript(text=transcript.text, engine=transcript.engine, audio_s=self.audio_s))
+
+    def _state(self, state: str) -> None:
+        self.bus.publish(ev.StateChanged(state=state, audio_s=self.audio_s))
+
+    def _error(self, exc: BaseException, stage: str) -> None:
+        code = exc.code if isinstance(exc, LarderError) else stage
+        message = exc.message if isinstance(exc, LarderError) else f"{stage}: {exc}"
+        log.warning("%s stage failed: %s", stage, message)
+        self.bus.publish(ev.ErrorEvent(code=code, message=message, audio_s=self.audio_s))
+        self._state("error")

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The test command: set up with the test tools, then lint, type-check and run the whole suite.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scripts/setup.sh --dev
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+exec .venv/bin/pytest -q "$@"

@@ -1,0 +1,127 @@
+"""The `larder` command line end to end: a real process, a real store file in a temp folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SEVEN = {"action", "item", "quantity", "unit", "location", "to_location", "confidence"}
+
+
+@pytest.fixture
+def larder(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LARDER_")}
+    env["LARDER_DATA_DIR"] = str(tmp_path / "data")
+    env["LARDER_ENV_FILE"] = str(tmp_path / "absent.env")
+
+    def run(*args: str, stdin: str | None = None, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "device", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env | (extra or {}),
+            timeout=120,
+        )
+
+    return run
+
+
+def stock_of(larder, item: str) -> float:
+    rows = json.loads(larder("stock", "--json").stdout)
+    return sum(r["quantity"] for r in rows if r["item"] == item)
+
+
+def test_parse_reads_stdin_lines_in_order(larder) -> None:
+    lines = ["add three cartons of oat milk to the walk-in", "how many eggs do we have", "table four is ready"]
+    result = larder("parse", "--json", stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [set(o) for o in out] == [SEVEN] * 3
+    assert out[0] | {"confidence": None} == {
+        "action": "add",
+        "item": "oat milk",
+        "quantity": 3,
+        "unit": "carton",
+        "location": "walk-in",
+        "to_location": None,
+        "confidence": None,
+    }
+    assert [o["action"] for o in out] == ["add", "query", "unknown"]
+
+
+def test_say_applies_and_reports_stock(larder) -> None:
+    result = larder("say", "add three cartons of oat milk to the walk-in")
+    assert result.returncode == 0, result.stderr
+    assert "3 cartons of oat milk" in result.stdout
+    assert stock_of(larder, "oat milk") == 3
+    journal = json.loads(larder("journal", "--json").stdout)
+    assert journal[-1]["action"] == "add"
+    assert journal[-1]["transcript"] == "add three cartons of oat milk to the walk-in"
+    assert journal[-1]["resolver"] == "grammar"
+
+
+def test_confirmation_flow_from_the_cli(larder) -> None:
+    assert larder("say", "add three cartons of oat milk to the walk-in").returncode == 0
+    assert stock_of(larder, "oat milk") == 3
+
+    asked = larder("say", "eighty six the oat milk")
+    assert "?" in asked.stdout
+    assert stock_of(larder, "oat milk") == 3
+    larder("say", "yes")
+    assert stock_of(larder, "oat milk") == 0
+
+    larder("say", "undo that")
+    assert stock_of(larder, "oat milk") == 3
+
+    big = larder("say", "add 5000 cartons of oat milk")
+    assert "?" in big.stdout
+    assert stock_of(larder, "oat milk") == 3
+    larder("say", "cancel")
+    assert stock_of(larder, "oat milk") == 3
+
+
+def test_catalog_import_replaces_the_demo(larder, tmp_path: Path) -> None:
+    csv = tmp_path / "cat.csv"
+    csv.write_text("name,aliases,unit,location,par\nguanciale,cheek,kg,cold room,2\nrigatoni,,bag,pantry,5\n")
+    result = larder("catalog", "import", str(csv))
+    assert result.returncode == 0, result.stderr
+    parsed = json.loads(larder("parse", "--json", "add two kilos of guanciale to the cold room").stdout)
+    assert (parsed["item"], parsed["quantity"], parsed["location"]) == ("guanciale", 2, "cold room")
+    assert json.loads(larder("parse", "--json", "add two cartons of oat milk").stdout)["item"] is None
+
+
+def test_bad_catalog_rows_import_nothing(larder, tmp_path: Path) -> None:
+    csv = tmp_path / "bad.csv"
+    csv.write_text("name,aliases,unit,location,par\nbasil,,bunch,walk-in,4\n,,kg,,1\nsalt,,kg,pantry,lots\n")
+    result = larder("catalog", "import", str(csv))
+    assert result.returncode == 4
+    assert "line 3" in result.stderr and "line 4" in result.stderr
+    assert "Traceback" not in result.stderr
+    names = [i["name"] for i in json.loads(larder("catalog", "show", "--json").stdout)]
+    assert "oat milk" in names and "salt" not in names
+
+
+def test_invalid_setting_names_variable_value_and_form(larder) -> None:
+    result = larder("stock", extra={"LARDER_CONFIRM_WINDOW_S": "soon"})
+    assert result.returncode == 2
+    assert "LARDER_CONFIRM_WINDOW_S" in result.stderr
+    assert "'soon'" in result.stderr and "number" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_corrupt_store_is_set_aside_not_a_crash_loop(larder, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "larder.db").write_bytes(b"this is not a database" * 100)
+    first = larder("stock")
+    assert first.returncode == 3
+    assert "Traceback" not in first.stderr
+    assert any(p.name.startswith("larder.db.corrupt") for p in data.iterdir())
+    second = larder("stock")
+    assert second.returncode == 0, second.stderr
