@@ -1,0 +1,96 @@
+"""Pure helpers of the dialogue: reading a follow-up answer, and the words the unit says back.
+
+Kept apart from ``manager`` so they can be tested as tables, without a store.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from device.intent.command import Action, Command
+
+CONFIRM_PROMPT = "Press confirm or say yes."
+NOTHING_TO_CONFIRM = "There's nothing to confirm."
+NOTHING_TO_CANCEL = "There's nothing to cancel."
+
+_ORDINALS = {"first": 0, "second": 1, "third": 2, "last": -1}
+#: an ordinal answer ("the first one", "second") is only trusted in a short reply
+_MAX_ORDINAL_WORDS = 4
+_QUESTION_WORDS = frozenset(
+    {"how", "what", "which", "many", "much", "any", "left", "have", "got", "is", "are", "do"}
+)
+
+
+def _either(names: Sequence[str]) -> str:
+    names = list(names)
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def choose_question(candidates: Sequence[str]) -> str:
+    return f"Did you mean {_either(candidates)}?"
+
+
+def which_question(candidates: Sequence[str]) -> str:
+    return f"Which one: {_either(candidates)}?"
+
+
+def confirm_question(description: str) -> str:
+    description = description.strip()
+    if description and description[-1] not in ".?!":
+        description += "?"
+    return f"{description} {CONFIRM_PROMPT}".strip()
+
+
+def _subject(command: Command) -> str:
+    return command.item or "the stock"
+
+
+def cancelled_reply(command: Command) -> str:
+    return f"Cancelled. I left {_subject(command)} as it was."
+
+
+def timed_out_reply(command: Command) -> str:
+    if command.ambiguous and not command.item:
+        return "I didn't hear which one, so I left the stock as it was."
+    return f"I didn't hear a yes, so I left {_subject(command)} as it was."
+
+
+def _asks(command: Command) -> bool:
+    """A question of the cook's own ("how much oat milk is there?") is no answer, even if it names an item."""
+    if command.action not in (Action.QUERY, Action.EXPIRING, Action.LOW):
+        return False
+    return bool(_QUESTION_WORDS.intersection(re.findall(r"[a-z]+", command.text.casefold())))
+
+
+def pick_candidate(answer: Command, candidates: Sequence[str]) -> str | None:
+    """Which of ``candidates`` the answer names, or ``None`` when it names none (or several).
+
+    The answer may be any command whose item is a candidate ("oat milk" parsed as an unknown command with an
+    item), a narrower ambiguity, or text naming exactly one candidate; a short "the first one" picks by
+    position.
+    """
+    if _asks(answer):
+        return None
+    by_name = {c.casefold(): c for c in candidates}
+    if answer.item and answer.item.casefold() in by_name:
+        return by_name[answer.item.casefold()]
+    narrowed = [c for c in answer.candidates if c.casefold() in by_name]
+    if len(narrowed) == 1:
+        return by_name[narrowed[0].casefold()]
+    text = " ".join(filter(None, (answer.text, answer.unmatched))).casefold()
+    hits = [c for c in candidates if re.search(rf"\b{re.escape(c.casefold())}\b", text)]
+    # "oat milk" also contains "milk": keep only names not inside another hit
+    hits = [h for h in hits if not any(h != o and h.casefold() in o.casefold() for o in hits)]
+    if len(hits) == 1:
+        return hits[0]
+    words = re.findall(r"[a-z]+", answer.text.casefold())
+    if not hits and 0 < len(words) <= _MAX_ORDINAL_WORDS:
+        picks = {_ORDINALS[w] for w in words if w in _ORDINALS}
+        if len(picks) == 1:
+            index = picks.pop()
+            if -len(candidates) <= index < len(candidates):
+                return candidates[index]
+    return None

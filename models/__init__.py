@@ -1,0 +1,1 @@
+"""Model manifest and tooling (checksums, joining the split Whisper base model)."""

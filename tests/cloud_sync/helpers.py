@@ -1,0 +1,116 @@
+"""Helpers for cloud-sync tests: the ``Cloud`` handle (database + Supabase stand-in) and journal helpers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from cloud_sync.identity import provision
+from cloud_sync.remote import Session, SupabaseRemote
+from device.intent.command import Action, Command
+from device.inventory.store import Delta, Store
+from device.settings import Settings
+from tests.pg import PostgresServer
+from tests.standins.postgrest import SupabaseStandIn
+
+
+@dataclass
+class Cloud:
+    """A migrated database behind a running Supabase stand-in."""
+
+    server: PostgresServer
+    dbname: str
+    api: SupabaseStandIn
+
+    def sql(self, query: str, params: Any = None) -> list[tuple[Any, ...]]:
+        """Run SQL as the database owner (the Supabase dashboard, in real life)."""
+        with psycopg.connect(self.server.conninfo(self.dbname), autocommit=True) as conn:
+            cur = conn.execute(query, params)
+            return cur.fetchall() if cur.description else []
+
+    def add_site(self, site: str) -> None:
+        self.sql("insert into sites (id, name) values (%s, %s) on conflict do nothing", (site, site))
+
+    def code(self, site: str) -> str:
+        self.add_site(site)
+        return str(self.sql("select app.create_provisioning_code(%s)", (site,))[0][0])
+
+    def settings(self, data_dir: Path, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "data_dir": data_dir,
+            "supabase_url": self.api.url,
+            "supabase_key": self.api.anon_key,
+            "sync_batch": 100,
+            "sync_interval_s": 0.05,
+            **overrides,
+        }
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    def remote(self) -> SupabaseRemote:
+        return SupabaseRemote(self.api.url, self.api.anon_key, timeout_s=10)
+
+    def provisioned_store(self, data_dir: Path, site: str = "cafe-1", **overrides: Any) -> tuple[Store, Settings]:
+        settings = self.settings(data_dir, **overrides)
+        store = Store.open(settings.db_path)
+        remote = self.remote()
+        try:
+            provision(settings, self.code(site), store=store, remote=remote)
+        finally:
+            remote.close()
+        return store, settings
+
+    def events(self, device_id: str | None = None) -> dict[str, dict[str, Any]]:
+        where = "where device_id = %s" if device_id else ""
+        rows = self.sql(
+            f"select id::text, device_id, action, deltas from inventory_events {where}",
+            (device_id,) if device_id else None,
+        )
+        return {r[0]: {"device_id": r[1], "action": r[2], "deltas": r[3]} for r in rows}
+
+    def stock(self, site: str) -> dict[tuple[str, str], float]:
+        rows = self.sql(
+            "select item, location, sum(quantity)::float8 from stock where site_id = %s group by 1, 2", (site,)
+        )
+        return {(r[0], r[1]): r[2] for r in rows if abs(r[2]) > 1e-9}
+
+    def admin_client(self) -> Any:
+        import httpx
+        from supabase import create_client
+        from supabase.lib.client_options import SyncClientOptions
+
+        options = SyncClientOptions(persist_session=False, auto_refresh_token=False, httpx_client=httpx.Client())
+        return create_client(self.api.url, self.api.service_key, options)
+
+    def put_catalogue(self, site: str, items: list[dict[str, Any]]) -> None:
+        """Write catalogue rows the way an admin tool would: supabase-py with the service key, upsert."""
+        self.add_site(site)
+        rows = [{"site_id": site, "aliases": [], "packs": {}, "position": n, **i} for n, i in enumerate(items)]
+        client = self.admin_client()
+        client.table("items").upsert(rows, on_conflict="site_id,name").execute()
+
+
+def record_adds(store: Store, count: int, *, items: tuple[str, ...] = ("oat milk", "eggs", "butter")) -> None:
+    """Journal ``count`` stock changes (mixed adds and uses, some with expiry dates)."""
+    for n in range(count):
+        item = items[n % len(items)]
+        quantity = float(1 + n % 5) if n % 4 else -1.0
+        expires = date(2027, 1, 1 + n % 28) if n % 3 == 0 and quantity > 0 else None
+        store.record(
+            command=Command(Action.ADD if quantity > 0 else Action.USE, item=item, quantity=abs(quantity)),
+            deltas=[Delta(item, "walk-in", quantity, expires)],
+            confirmation="implicit",
+            outcome="applied",
+        )
+
+
+def local_stock(store: Store) -> dict[tuple[str, str], float]:
+    return {(r.item, r.location): r.quantity for r in store.stock()}
+
+
+def session_of(data_dir: Path) -> Session:
+    return Session(**json.loads((data_dir / "credentials.json").read_text()))
