@@ -21,7 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from cloud_sync.errors import CredentialsRefused, NotProvisioned, RemoteUnavailable
+from cloud_sync.errors import CredentialsRefused, NotProvisioned
 from cloud_sync.remote import RemoteStore, Session
 from device.errors import SyncError
 

@@ -121,6 +121,8 @@ class SyncWorker:
         identity: Identity | None = None,
         on_catalogue: Callable[[Catalogue], None] | None = None,
         rng: random.Random | None = None,
+        backoff_base_s: float = BASE_DELAY_S,
+        backoff_cap_s: float = MAX_DELAY_S,
     ) -> None:
         self.store = store
         self.remote = remote
@@ -128,6 +130,7 @@ class SyncWorker:
         self.identity = identity or Identity(credentials_path(settings.data_dir), remote)
         self.on_catalogue = on_catalogue
         self.rng = rng or random.Random()
+        self.backoff = (backoff_base_s, backoff_cap_s)
         self._nudge = asyncio.Event()
         self._last_success_write = 0.0
 
@@ -145,15 +148,15 @@ class SyncWorker:
                 delay = 0.0 if report.backlog else self.settings.sync_interval_s
             except (RemoteUnavailable, TokenRefused) as exc:
                 attempt += 1
-                delay = backoff_delay(attempt, self.rng)
+                delay = backoff_delay(attempt, self.rng, *self.backoff)
                 log.info("sync offline (%s); next try in %.1f s", exc.message, delay)
             except LarderError as exc:
                 attempt += 1
-                delay = backoff_delay(attempt, self.rng, base=self.settings.sync_interval_s)
+                delay = backoff_delay(attempt, self.rng, self.settings.sync_interval_s, self.backoff[1])
                 log.warning("sync failed: %s; next try in %.1f s", exc, delay)
             except Exception:  # never let sync take the daemon down
                 attempt += 1
-                delay = backoff_delay(attempt, self.rng, base=self.settings.sync_interval_s)
+                delay = backoff_delay(attempt, self.rng, self.settings.sync_interval_s, self.backoff[1])
                 log.exception("sync failed unexpectedly; next try in %.1f s", delay)
             await self._wait(delay, stop)
 

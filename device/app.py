@@ -122,7 +122,10 @@ class Unit:
 
         inventory = Inventory(self.store, max_quantity=self.settings.max_quantity)
         return Dialogue(
-            inventory, self.store, PolicyConfig.from_settings(self.settings), window_s=self.settings.confirm_window_s
+            inventory,
+            self.store,
+            PolicyConfig.from_settings(self.settings),
+            window_s=self.settings.confirm_window_s,
         )
 
     def microphone(self, source: str | None, *, realtime: bool) -> Microphone:
@@ -148,7 +151,13 @@ class Unit:
         return RecordingSpeaker(out_dir=replies_dir)
 
     def pipeline(
-        self, microphone: Microphone, speaker: Speaker, *, wake: bool = True, clock: Callable[[], float] = time.time
+        self,
+        microphone: Microphone,
+        speaker: Speaker,
+        *,
+        wake: bool = True,
+        clock: Callable[[], float] = time.time,
+        is_muted: Callable[[float], bool] = lambda now: False,
     ) -> Any:
         from device.pipeline.endpointing import EndpointConfig
         from device.pipeline.runner import VoicePipeline
@@ -167,6 +176,8 @@ class Unit:
             bus=self.bus,
             clock=clock,
             followup_s=self.settings.followup_s,
+            preroll_s=self.settings.preroll_s,
+            is_muted=is_muted,
         )
 
     def catalogue_changed(self, catalogue: Catalogue) -> None:
@@ -179,7 +190,13 @@ class Unit:
         """Load every model now, so the first command is as fast as the rest."""
         _ = self.stt, self.vad, self.tts, self.resolver, self.dialogue
         self.tts.prerender(
-            ["Sorry, I didn't catch that.", "Okay.", "Cancelled.", "Nothing to undo.", "Press confirm or say yes."]
+            [
+                "Sorry, I didn't catch that.",
+                "Okay.",
+                "Cancelled.",
+                "Nothing to undo.",
+                "Press confirm or say yes.",
+            ]
         )
 
     def close(self) -> None:
@@ -195,11 +212,14 @@ async def run_daemon(unit: Unit, source: str | None, *, replies_dir: Path | None
     microphone = unit.microphone(source, realtime=realtime)
     speaker = unit.speaker(replies_dir, device=source is None)
     await asyncio.to_thread(unit.warm_up)
-    pipeline = unit.pipeline(microphone, speaker)
+    from device.gpio import MuteState
+
+    mute = MuteState()
+    pipeline = unit.pipeline(microphone, speaker, is_muted=mute.is_muted)
     watchdog = Watchdog.from_env(notifier)
     pipeline.heartbeat = watchdog.heartbeat
     leds = _start_leds(unit)
-    buttons = _start_buttons(unit, pipeline)
+    buttons = _start_buttons(unit, pipeline, mute)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -240,21 +260,32 @@ def _sync_task(unit: Unit, group: asyncio.TaskGroup) -> asyncio.Task[None] | Non
 
 
 def _start_leds(unit: Unit) -> Any:
-    if not unit.settings.gpio:
-        return None
     from device.leds import open_status_light
 
     return open_status_light(unit.settings, unit.bus)
 
 
-def _start_buttons(unit: Unit, pipeline: Any) -> Any:
-    if not unit.settings.gpio:
-        return None
+def _start_buttons(unit: Unit, pipeline: Any, mute: Any) -> Any:
+    """Buttons settle questions, start push-to-talk, and a long press of cancel mutes (rush hour)."""
+    from device.dialogue.buttons import ButtonActions
     from device.gpio import open_buttons
+    from device.pipeline.events import StateChanged
 
     loop = asyncio.get_running_loop()
+    tasks: set[asyncio.Task[None]] = set()
 
-    def pressed(which: str) -> None:
-        loop.create_task(pipeline.press(which))
+    def announce(turn: Any) -> None:
+        task = loop.create_task(pipeline.announce(turn))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
-    return open_buttons(unit.settings, loop, on_press=pressed, on_long_press=lambda which: None)
+    actions = ButtonActions(
+        unit.dialogue,
+        mute,
+        mute_s=unit.settings.mute_s,
+        clock=time.time,
+        on_turn=announce,
+        on_push_to_talk=lambda which: pipeline.push_to_talk(),
+        on_mute=lambda muted: unit.bus.publish(StateChanged(state="muted" if muted else "idle")),
+    )
+    return open_buttons(unit.settings, loop, on_press=actions.press, on_long_press=actions.long_press)

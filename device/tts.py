@@ -43,8 +43,9 @@ COMMON_PHRASES = (
 _CACHE_VERSION = "1"  # bump when rendering changes, so old WAV files are not reused
 _MEMORY_ENTRIES = 128  # replies rendered at run time kept in memory (least recently used go first)
 
-# A sentence ends at . ! ? (or a newline) followed by space; "1.5" and "e.g. the" do not end one.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z\s])|\s*\n+\s*")
+# A sentence ends at . ! ? (maybe then a closing quote or bracket) and space before a word that is not lower
+# case, or at a newline; "1.5" and "e.g. the" do not end one.
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]\u201d]))\s+(?=[^a-z\s])|\s*\n+\s*")
 # A clause ends at , ; : or a dash followed by space; "10,000" has no space after its comma.
 _CLAUSE_END = re.compile(r"(?<=[,;:])\s+|(?<=\s[\u2013\u2014-])\s+")
 

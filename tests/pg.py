@@ -61,9 +61,6 @@ class PostgresServer:
             entry = pwd.getpwnam(self._user)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
 
-    def _run_kwargs(self) -> dict[str, object]:
-        return {"user": self._user} if self._user else {}
-
     def start(self, timeout: float = 30.0) -> PostgresServer:
         log = self.root / "initdb.log"
         with open(log, "wb") as out:
@@ -84,7 +81,7 @@ class PostgresServer:
                 stderr=subprocess.STDOUT,
                 cwd=self.root,
                 check=False,
-                **self._run_kwargs(),  # type: ignore[arg-type]
+                user=self._user,
             )
         if done.returncode != 0:
             raise PostgresUnavailable(f"initdb failed: {_tail(log)}")
@@ -113,7 +110,7 @@ class PostgresServer:
             stderr=subprocess.STDOUT,
             cwd=self.root,
             start_new_session=True,
-            **self._run_kwargs(),  # type: ignore[arg-type]
+            user=self._user,
         )
         server_log.close()
         deadline = time.monotonic() + timeout

@@ -21,7 +21,7 @@ from device.audio.resample import to_int16, to_mono_16k
 from device.audio.wav import parse_wav, read_wav, write_wav
 from device.protocols import SAMPLE_RATE, Audio
 
-KITCHEN_WAV = Path("/work/shared/data/noise/kitchen.wav")
+KITCHEN_WAV = Path(__file__).resolve().parent / "data" / "noise" / "kitchen.wav"
 ESPEAK_VOICES = ("en-us", "en-us+m3", "en-us+f2", "en-gb-x-rp", "en-gb-scotland")  # all distinct
 
 

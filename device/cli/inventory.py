@@ -114,11 +114,7 @@ def cmd_say(args: argparse.Namespace) -> int:
         dialogue = Dialogue(
             inventory, store, PolicyConfig.from_settings(settings), window_s=settings.confirm_window_s
         )
-        now = time.time()
-        expired = dialogue.tick(now)
-        if expired is not None:
-            print(expired.reply)
-        turn = dialogue.handle(command, now)
+        turn = dialogue.handle(command, time.time())
     if args.json:
         print(json.dumps({"reply": turn.reply, "status": turn.status, "command": command.to_json()}))
     else:

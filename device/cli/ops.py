@@ -23,7 +23,9 @@ def register(sub: Any) -> None:
     now.add_argument("--json", action="store_true")
     now.set_defaults(func=cmd_sync_now)
 
-    provision = sub.add_parser("provision", help="exchange a one-time provisioning code for device credentials")
+    provision = sub.add_parser(
+        "provision", help="exchange a one-time provisioning code for device credentials"
+    )
     provision.add_argument("--code", help="the code (default: LARDER_PROVISIONING_CODE)")
     provision.set_defaults(func=cmd_provision)
 

@@ -19,7 +19,9 @@ def register(sub: Any) -> None:
     transcribe.add_argument("--json", action="store_true")
     transcribe.set_defaults(func=cmd_transcribe)
 
-    simulate = sub.add_parser("simulate", help="run VAD -> speech-to-text -> command -> apply -> reply per file")
+    simulate = sub.add_parser(
+        "simulate", help="run VAD -> speech-to-text -> command -> apply -> reply per file"
+    )
     simulate.add_argument("files", nargs="+", type=Path)
     simulate.add_argument("--json", action="store_true")
     simulate.add_argument("--replies", type=Path, help="write spoken replies as WAV files here")
@@ -53,8 +55,8 @@ def _unit() -> Any:
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
-    from device.audio.wav import read_wav
     from device.audio.resample import to_mono_16k
+    from device.audio.wav import read_wav
     from device.stt.prompt import initial_prompt
 
     unit = _unit()
@@ -98,7 +100,9 @@ async def _simulate(args: argparse.Namespace) -> int:
             _emit(args.json, {"file": str(path), "error": str(exc)}, f"{path}: {exc}")
             continue
         if result is None:
-            _emit(args.json, {"file": str(path), "transcript": "", "command": None, "reply": ""}, f"{path}: -")
+            _emit(
+                args.json, {"file": str(path), "transcript": "", "command": None, "reply": ""}, f"{path}: -"
+            )
             continue
         record = {
             "file": str(path),

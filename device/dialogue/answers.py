@@ -6,7 +6,7 @@ Kept apart from ``manager`` so they can be tested as tables, without a store.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from device.intent.command import Action, Command
 
@@ -48,12 +48,12 @@ def _subject(command: Command) -> str:
     return command.item or "the stock"
 
 
-def cancelled_reply(command: Command) -> str:
-    return f"Cancelled. I left {_subject(command)} as it was."
+def cancelled_reply(command: Command, *, choosing: bool = False) -> str:
+    return "Cancelled. Nothing changed." if choosing else f"Cancelled. I left {_subject(command)} as it was."
 
 
-def timed_out_reply(command: Command) -> str:
-    if command.ambiguous and not command.item:
+def timed_out_reply(command: Command, *, choosing: bool = False) -> str:
+    if choosing:
         return "I didn't hear which one, so I left the stock as it was."
     return f"I didn't hear a yes, so I left {_subject(command)} as it was."
 
@@ -65,25 +65,26 @@ def _asks(command: Command) -> bool:
     return bool(_QUESTION_WORDS.intersection(re.findall(r"[a-z]+", command.text.casefold())))
 
 
-def pick_candidate(answer: Command, candidates: Sequence[str]) -> str | None:
+def pick_candidate(
+    answer: Command, candidates: Sequence[str], forms: Mapping[str, Sequence[str]] | None = None
+) -> str | None:
     """Which of ``candidates`` the answer names, or ``None`` when it names none (or several).
 
-    The answer may be any command whose item is a candidate ("oat milk" parsed as an unknown command with an
-    item), a narrower ambiguity, or text naming exactly one candidate; a short "the first one" picks by
-    position.
+    The answer may be a command whose item is a candidate, a narrower ambiguity, or words naming exactly one
+    candidate by name or by one of its ``forms`` (aliases: "oatly" for oat milk); a short "the first one"
+    picks by position.
     """
     if _asks(answer):
         return None
     by_name = {c.casefold(): c for c in candidates}
+    if answer.ambiguous:
+        narrowed = [c for c in answer.candidates if c.casefold() in by_name]
+        return by_name[narrowed[0].casefold()] if len(narrowed) == 1 else None
     if answer.item and answer.item.casefold() in by_name:
         return by_name[answer.item.casefold()]
-    narrowed = [c for c in answer.candidates if c.casefold() in by_name]
-    if len(narrowed) == 1:
-        return by_name[narrowed[0].casefold()]
     text = " ".join(filter(None, (answer.text, answer.unmatched))).casefold()
-    hits = [c for c in candidates if re.search(rf"\b{re.escape(c.casefold())}\b", text)]
-    # "oat milk" also contains "milk": keep only names not inside another hit
-    hits = [h for h in hits if not any(h != o and h.casefold() in o.casefold() for o in hits)]
+    spans = {c: _spans(text, [c, *(forms or {}).get(c, ())]) for c in candidates}
+    hits = [c for c in candidates if any(not _inside(span, c, spans) for span in spans[c])]
     if len(hits) == 1:
         return hits[0]
     words = re.findall(r"[a-z]+", answer.text.casefold())
@@ -94,3 +95,22 @@ def pick_candidate(answer: Command, candidates: Sequence[str]) -> str | None:
             if -len(candidates) <= index < len(candidates):
                 return candidates[index]
     return None
+
+
+def _inside(span: tuple[int, int], owner: str, spans: Mapping[str, list[tuple[int, int]]]) -> bool:
+    """Whether ``span`` lies within a longer match of another candidate ("cream" inside "cream cheese")."""
+    start, end = span
+    return any(
+        other != owner and a <= start and end <= b and b - a > end - start
+        for other, found in spans.items()
+        for a, b in found
+    )
+
+
+def _spans(text: str, names: Sequence[str]) -> list[tuple[int, int]]:
+    """Where any of ``names`` occurs in ``text`` as whole words."""
+    found = []
+    for name in names:
+        for match in re.finditer(rf"\b{re.escape(name.casefold())}\b", text):
+            found.append(match.span())
+    return found

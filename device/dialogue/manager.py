@@ -98,7 +98,8 @@ class Dialogue:
             return self._undo(command.text, command.resolver.value)
         if pending is not None:
             if pending.kind == Kind.CHOOSE:
-                choice = answers.pick_candidate(command, pending.command.candidates)
+                candidates = pending.command.candidates
+                choice = answers.pick_candidate(command, candidates, self._aliases(candidates))
                 if choice is not None:
                     chosen = pending.command.with_(item=choice, candidates=())
                     save_pending(self._store, None)
@@ -141,10 +142,11 @@ class Dialogue:
         """End a pending question without applying it; audit it as cancelled or timed_out."""
         save_pending(self._store, None)
         event = self._inventory.audit(pending.command, confirmation=Mode.EXPLICIT.value, outcome=outcome)
+        choosing = pending.kind == Kind.CHOOSE
         if outcome == "timed_out":
-            reply = answers.timed_out_reply(pending.command)
+            reply = answers.timed_out_reply(pending.command, choosing=choosing)
         else:
-            reply = answers.cancelled_reply(pending.command)
+            reply = answers.cancelled_reply(pending.command, choosing=choosing)
         return Turn(reply, outcome, event_id=event.id)
 
     def _still_asking(self, pending: Pending, command: Command, now: float) -> Turn:
@@ -252,6 +254,11 @@ class Dialogue:
             log.warning("%s", result.warning)
         event_id = result.event.id if result.event is not None else None
         return Turn(result.reply, status or result.status, event_id=event_id)
+
+    def _aliases(self, names: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        catalogue = self._store.catalogue()
+        found = {name: catalogue.get(name) for name in names}
+        return {name: item.aliases for name, item in found.items() if item is not None}
 
     def _par(self, item: str | None) -> float | None:
         found = self._store.catalogue().get(item) if item else None

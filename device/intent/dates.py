@@ -41,7 +41,8 @@ MONTHS["sept"] = 9
 EXPIRY_TRIGGERS: tuple[tuple[str, ...], ...] = (
     ("with", "an", "expiry", "of"),
     ("with", "a", "date", "of"),
-    ("that", "expire", "on"),
+    ("that", "expires"),
+    ("which", "expires"),
     ("that", "expire"),
     ("which", "expire"),
     ("expiry", "date"),

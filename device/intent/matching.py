@@ -158,7 +158,10 @@ class ItemMatcher:
             for start, end, names in spans:
                 if end - start == longest:
                     for name in names:
-                        offer(name, 100.0 if not extra else max(70.0, 92.0 - 6.0 * len(extra)), "span")
+                        if extra:
+                            offer(name, max(70.0, 92.0 - 6.0 * len(extra)), "span")
+                        else:
+                            offer(name, 100.0, "exact")  # the whole name among stop words ("of to go cups")
         fuzzy_hits: set[str] = set()
 
         def offer_fuzzy(name: str, score: float, method: str) -> None:
@@ -196,6 +199,8 @@ class ItemMatcher:
             else:
                 score = fuzz.ratio(squashed, self._compact_keys[idx])
             ratios[idx] = score
+            if len(squashed) <= 5 and score < 90 and _phonetic(whole) != self._phon_keys[idx]:
+                continue  # short words: "time" is not "thyme" unless it also sounds the same
             if score >= 80:
                 offer(self._key_items[idx], min(score, 99.0), "fuzzy")
         if len(squashed) < 4:

@@ -145,6 +145,7 @@ _CANCEL = {
     "exit",
 }
 _NO = frozenset({"no", "nope", "nah", "wait", "oh"})
+_INTERJECTIONS = frozenset({"oops", "sorry", "whoops", "oh", "ah", "damn", "shoot", "actually"})
 _CONFIRM = {
     "confirm",
     "confirmed",
@@ -180,6 +181,8 @@ _YES = frozenset({"yes", "yeah", "yep", "yup", "yea", "ya", "aye", "yah"})
 def short_reply(tokens: Sequence[str]) -> Action | None:
     """UNDO, CANCEL or CONFIRM when the whole utterance is one of those replies, else ``None``."""
     words = list(tokens)
+    while len(words) > 1 and words[0] in _INTERJECTIONS:
+        words = words[1:]  # "oops, undo that", "sorry, cancel"
     text = " ".join(words)
     if text in _UNDO or _UNDO_LAST.match(text):
         return Action.UNDO
@@ -246,7 +249,7 @@ _DRINKS = (
 _ORDER = re.compile(
     r"^(can|could|may) (i|we|you) (please )?(get|have|grab|order|take)\b|"
     r"\b(i|we) will (have|take|get|grab|do|order)\b|\b(i|we) would (like|love)\b|\b(i|we) am having\b|"
-    r"^let me (get|have|grab)\b|^(give|get) (me|us) (a|an|one|two|three|four|the)\b|"
+    r"^let me (get|have|grab)\b|^(give|get) (me|us) (a|an|one|two|three|four)\b|"
     r"\b(to go|for here|to take away|to take out|takeaway|take out|for takeout|for pickup|for delivery)$|"
     rf"\b{_SIZES} (\w+ )?{_DRINKS}\b|\b{_DRINKS} (with|no|without|extra)\b|"
     r"\b(medium rare|well done|on the side|no ice|extra shot|with a side of|for the table)\b|"
@@ -257,7 +260,7 @@ _CHATTER = re.compile(
     r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty\w*|thirty\w*)\b|"
     r"\b(customer|customers|guest|guests|ticket|tickets|allergic|allergy|allergies|reservation|booking|covers|"
     r"server|waiter|waitress|rota|music|weather|game|joke|story|song|lights|oven|timer|alarm|wifi|"
-    r"manager|boss|toilet|bathroom)\b|\b(my|your|his|her|the|next|a) (shift|break)\b|"
+    r"manager|boss|toilet|bathroom)\b|\bwhat time\b|\bout of time\b|\b(my|your|his|her|the|next|a) (shift|break)\b|"
     r"^(hot behind|behind|corner|heard|yes chef|oui chef|service|hands|walking in|fire|firing|pick up|ordering)\b"
 )
 _LIST_TARGET = re.compile(r"\b(to|on) (the |my |our )?(shopping|order|ordering|prep|to do|todo) list\b|\border$")

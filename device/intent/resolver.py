@@ -1,17 +1,16 @@
-"""The resolver chain: the local grammar first, the language model only when the grammar could not read a
-request.
+"""The resolver chain: the local grammar first, the language model only when the grammar can't read a request.
 
-``ChainResolver.resolve`` parses with the grammar. A confident parse is the answer (no network). When the
-parse is ``unknown`` or below ``min_confidence``, the LLM is asked, but for ``unknown`` only if the words look
-like an inventory request (``looks_like_inventory_request``): chatter, customer orders and speech that tries
-to instruct the model stay ``unknown`` without leaving the unit. A usable LLM answer replaces the parse (it
-carries ``resolver=LLM``, so the dialogue confirms any stock change); when the LLM has nothing (offline,
-timeout, refused answer), the grammar's own result stands: ``unknown`` -> "Sorry, I didn't catch that",
-nothing changes.
+``ChainResolver.resolve`` parses with the grammar. A confident parse is the answer (no network). When the parse is
+``unknown`` or below ``min_confidence``, the LLM is asked, but only if the words look like an inventory request
+(``looks_like_inventory_request``): chatter, customer orders and speech that tries to instruct the model stay as
+the grammar read them without leaving the unit. A usable LLM answer replaces the parse (it carries
+``resolver=LLM``, so the dialogue confirms any stock change); when the LLM has nothing (offline, timeout, a
+refused answer), the grammar's own result stands: ``unknown`` -> "Sorry, I didn't catch that", nothing changes.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from datetime import date
 from typing import Protocol
@@ -21,7 +20,8 @@ import jellyfish
 from device.intent.command import Action, Command
 from device.intent.llm import LlmResolver
 from device.intent.numbers import FRACTIONS, ONES, SCALES, TEENS, TENS
-from device.intent.text import normalise_name, tokenize
+from device.intent.phrases import CONTEXT_VERBS, VERBS, is_injection, is_order_or_chatter, targets_a_list
+from device.intent.text import find_phrases, normalise_name, strip_fillers, tokenize
 from device.intent.units import FAMILIES
 from device.inventory.catalog import Catalogue
 
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 class Grammar(Protocol):
     """What the chain needs of ``device.intent.grammar.Grammar``."""
 
-    def parse(self, text: str, today: date | None = None) -> Command: ...
+    def parse(self, text: str, *, today: date | None = None) -> Command: ...
 
 
 class ChainResolver:
@@ -57,16 +57,14 @@ class ChainResolver:
             self._llm.set_catalogue(catalogue)
 
     def wants_llm(self, command: Command, text: str) -> bool:
-        """Whether this grammar result should go to the LLM (pure)."""
-        if (
-            self._llm is None
-            or command.action in {Action.UNDO, Action.CANCEL, Action.CONFIRM}
-            or command.ambiguous
-        ):
+        """Whether this grammar result should go to the LLM (pure): unclear, and it sounds like stock talk."""
+        if self._llm is None or self._catalogue is None:
             return False
-        if command.action is Action.UNKNOWN:
-            return self._catalogue is not None and looks_like_inventory_request(text, self._catalogue)
-        return command.confidence < self.min_confidence
+        if command.action in {Action.UNDO, Action.CANCEL, Action.CONFIRM} or command.ambiguous:
+            return False
+        if command.action is not Action.UNKNOWN and command.confidence >= self.min_confidence:
+            return False
+        return looks_like_inventory_request(text, self._catalogue)
 
     async def resolve(self, text: str) -> Command:
         command = self._grammar.parse(text)
@@ -81,88 +79,69 @@ class ChainResolver:
 
 # --- the gate: does this look like something for the inventory? ---
 
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-_VERBS = _words(
-    "add added adding received receive receiving delivered delivery bought restock restocked stocked got "
-    "use used using took take taking waste wasted threw throw throwing tossed toss binned bin dumped dropped "
-    "spilled spilt spoiled spoilt expired burnt set count counted recount move moved moving transfer "
-    "transferred shift shifted out ran run empty finished 86 left remaining low expiring expire expires short"
-)
-_PHRASES = frozenset(
-    {("how", "much"), ("how", "many"), ("do", "we", "have"), ("is", "there"), ("are", "there")}
-)
+_QUESTIONS: dict[tuple[str, ...], object] = {
+    ("how", "much"): None,
+    ("how", "many"): None,
+    ("do", "we", "have"): None,
+    ("is", "there", "any"): None,
+    ("are", "there", "any"): None,
+    ("86",): None,
+    ("eighty", "six"): None,
+}
+_STOCK_PHRASES: dict[tuple[str, ...], object] = {**VERBS, **CONTEXT_VERBS, **_QUESTIONS}
+_STOCK_LONGEST = max(len(p) for p in _STOCK_PHRASES)
 _NUMBERS = frozenset([*ONES, *TEENS, *TENS, *SCALES, *FRACTIONS, "dozen", "couple", "pair", "zero", "none"])
 _UNITS = frozenset(form for key, forms in FAMILIES.items() for form in (key, *forms) if " " not in form)
-#: orders and service talk: "two eggs benedict for table five"
-_ORDERS = _words("table tables order orders ordered ticket tickets customer customers guest guests")
-_ORDER_PHRASES = frozenset(
-    {("to", "go"), ("for", "here"), ("can", "i", "get"), ("could", "i", "get"), ("i", "would", "like")}
-)
-#: talk to the model rather than about stock: never sent to it
-_STEERING = _words(
-    "ignore instruction instructions prompt system assistant pretend roleplay jailbreak override disregard "
-    "forget everything delete reset wipe erase admin developer rules"
-)
-_STOPWORDS = _words(
-    "the a an and of to in on at for with we our i you it is are was be that this there some any more "
-    "just have has had need get put from into"
+_COMMON = frozenset(
+    {"the", "and", "with", "that", "this", "there", "some", "have", "need", "from", "into", "what", "when"}
 )
 MAX_WORDS = 30
 
-
-_Words = tuple[frozenset[tuple[str, ...]], frozenset[str], frozenset[str]]  # item phrases, units, codes
+_Words = tuple[dict[tuple[str, ...], object], int, frozenset[str], frozenset[str]]
 _last: tuple[Catalogue, _Words] | None = None
 
 
 def _catalogue_words(catalogue: Catalogue) -> _Words:
-    """Item phrases as token tuples, the catalogue's unit words, and metaphone codes of the item words."""
+    """Item phrases (token tuples) and the longest, the catalogue's unit words, metaphone codes of item words."""
     global _last
     if _last is not None and _last[0] is catalogue:
         return _last[1]
-    phrases: set[tuple[str, ...]] = set()
+    phrases: dict[tuple[str, ...], object] = {}
     codes: set[str] = set()
     units: set[str] = set()
     for item in catalogue.items:
         for name in (item.name, *item.aliases):
             phrase = tuple(normalise_name(name).split())
             if phrase:
-                phrases.add(phrase)
-                codes.update(jellyfish.metaphone(w) for w in phrase if len(w) >= 4 and w not in _STOPWORDS)
+                phrases[phrase] = item.name
+                codes.update(jellyfish.metaphone(w) for w in phrase if len(w) >= 4 and w not in _COMMON)
         for unit in (item.unit, *item.packs):
             units.update(normalise_name(unit).split())
-    found = (frozenset(phrases), frozenset(units), frozenset(codes))
+    found = (phrases, max((len(p) for p in phrases), default=1), frozenset(units), frozenset(codes))
     _last = (catalogue, found)
     return found
-
-
-def _has_phrase(tokens: list[str], phrases: frozenset[tuple[str, ...]]) -> bool:
-    longest = max((len(p) for p in phrases), default=0)
-    return any(tuple(tokens[i : i + n]) in phrases for n in range(1, longest + 1) for i in range(len(tokens)))
 
 
 def looks_like_inventory_request(text: str, catalogue: Catalogue) -> bool:
     """Whether the words sound like a stock request the grammar failed to read (pure).
 
-    Yes when a stock verb comes with an item, unit or number, or an item comes with a unit or number. No for
-    orders and service talk, for long chatter, and for anything that addresses the model itself ("ignore your
-    instructions", "delete everything"). Item words also match by sound (metaphone): a mis-heard item counts.
+    Yes when a stock verb (the grammar's own verb table) or a stock question comes with an item, unit or number,
+    or an item comes with a unit or number. No for anything the grammar calls a prompt injection, a customer
+    order, chatter or a shopping-list note, and for long talk. Item words also match by sound (metaphone), so a
+    mis-heard item ("oddly" for "oatly") still counts.
     """
-    tokens = tokenize(text)
+    tokens = strip_fillers(tokenize(text))
     if not tokens or len(tokens) > MAX_WORDS:
         return False
-    if any(t in _STEERING for t in tokens) or _has_phrase(tokens, _ORDER_PHRASES):
+    joined = " ".join(tokens)
+    if is_injection(text, joined) or is_order_or_chatter(joined) or targets_a_list(joined):
         return False
-    if any(t in _ORDERS for t in tokens):
-        return False
-    phrases, unit_words, codes = _catalogue_words(catalogue)
-    verb = any(t in _VERBS for t in tokens) or _has_phrase(tokens, _PHRASES)
+    phrases, longest, unit_words, codes = _catalogue_words(catalogue)
+    verb = bool(find_phrases(tokens, _STOCK_PHRASES, _STOCK_LONGEST))
     number = any(t in _NUMBERS or t[:1].isdigit() for t in tokens)
     unit = any(t in _UNITS or t in unit_words for t in tokens)
-    item = _has_phrase(tokens, phrases) or any(
-        len(t) >= 4 and t not in _STOPWORDS and jellyfish.metaphone(t) in codes for t in tokens
+    joined_pairs = [a + b for a, b in itertools.pairwise(tokens)]  # "sour dough" -> "sourdough"
+    item = bool(find_phrases(tokens, phrases, longest)) or any(
+        len(t) >= 4 and t not in _COMMON and jellyfish.metaphone(t) in codes for t in [*tokens, *joined_pairs]
     )
     return (verb and (item or unit or number)) or (item and (unit or number))

@@ -32,6 +32,8 @@ PREPOSITIONS: dict[tuple[str, ...], str] = {
     ("at",): "in",
     ("on",): "in",
 }
+#: words that end a place name: the next phrase has begun ("walk-in cooler | to the bar")
+_PREPOSITION_WORDS = frozenset({"to", "from", "into", "onto", "and", "then"})
 PLACE_SCORE = 0.85
 #: words between a number and its unit that do not change it ("3 more cases", "2 big bags")
 _UNIT_ADJECTIVES = frozenset({"more", "extra", "additional", "whole", "full", "big", "small", "large", "new", "x"})
@@ -77,14 +79,18 @@ def find_places(tokens: Sequence[str], places: LocationMatcher) -> list[Place]:
         if role is None:
             i += 1
             continue
-        for end in range(min(len(tokens), start + places.max_words), start, -1):
+        best: Place | None = None
+        for end in range(start + 1, min(len(tokens), start + places.max_words) + 1):
+            if end - 1 > start and tokens[end - 1] in _PREPOSITION_WORDS:
+                break  # "from the walk-in cooler | to the bar"
             hit = places.match(tokens[start:end])
-            if hit is not None and hit[1] >= PLACE_SCORE:
-                found.append(Place(role, hit[0], hit[1], i, end))
-                i = end
-                break
-        else:
+            if hit is not None and hit[1] >= PLACE_SCORE and (best is None or hit[1] >= best.score):
+                best = Place(role, hit[0], hit[1], i, end)
+        if best is None:
             i += 1
+            continue
+        found.append(best)
+        i = best.end
     return found
 
 

@@ -111,7 +111,7 @@ class Inventory:
             deltas = [replace(lot, quantity=-lot.quantity) for lot in lots]
             deltas.append(Delta(item.name, location, base, command.expires))
             return _Plan(item, said, _merge(deltas), base)
-        named = command.location is not None
+        named = bool(command.location)
         return _Plan(item, said, self._take(item, location, base, only_there=named), base, named)
 
     def _item(self, command: Command, catalogue: Catalogue) -> Item | Result:
@@ -257,7 +257,7 @@ class Inventory:
         return Result("applied", reply, event, warning)
 
     def _negatives(self, item: Item, deltas: Sequence[Delta]) -> list[tuple[str, float]]:
-        places = dict.fromkeys(d.location for d in deltas if d.quantity < 0)
+        places = dict.fromkeys(d.location for d in deltas)
         found = [(p, self.store.quantity(item.name, p)) for p in places]
         return [(p, q) for p, q in found if q < -_EPSILON]
 

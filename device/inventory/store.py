@@ -133,14 +133,16 @@ class Store:
         device_id: str | None = None,
         clock: Callable[[], datetime] = utc_now,
         redact: Sequence[str] = (),
+        check: bool = True,
     ) -> Store:
         """Open (creating and migrating as needed) the store at ``path``.
 
         ``device_id``: this unit's id, else the one made once and kept in the store. ``clock``: the time
-        journal events carry. ``redact``: secrets never written into the journal.
+        journal events carry. ``redact``: secrets never written into the journal. ``check``: run
+        ``PRAGMA quick_check`` first (the daemon should; a short-lived read-only CLI command may skip it).
         """
         path = Path(path)
-        db = open_database(path, clock)
+        db = open_database(path, clock, check=check)
         try:
             kept = cls._device_id(db, device_id)
         except sqlite3.Error as exc:
@@ -172,17 +174,20 @@ class Store:
 
     def integrity(self) -> str:
         """``"ok"`` or the problems ``PRAGMA quick_check`` found."""
-        with self._lock:
-            return problems(self.db) or "ok"
+        try:
+            with self._lock:
+                return problems(self.db) or "ok"
+        except sqlite3.DatabaseError as exc:
+            return str(exc)
 
     # --- catalogue ---
     def catalogue(self) -> Catalogue:
         """The imported catalogue, else the embedded demo catalogue (re-read when another process imports)."""
         with self._lock:
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'catalogue_rev'").fetchone()
-            if row is None:
+            rev = self._rows("SELECT value FROM meta WHERE key = 'catalogue_rev'")
+            if not rev:
                 return _demo()
-            if self._catalogue is not None and self._catalogue[0] == row[0]:
+            if self._catalogue is not None and self._catalogue[0] == rev[0][0]:
                 return self._catalogue[1]
             items = tuple(
                 Item(
@@ -193,13 +198,13 @@ class Store:
                     par=par,
                     packs=MappingProxyType(json.loads(packs)),
                 )
-                for name, unit, aliases, location, par, packs in self.db.execute(
+                for name, unit, aliases, location, par, packs in self._rows(
                     "SELECT name, unit, aliases, location, par, packs FROM items ORDER BY position"
                 )
             )
-            places = tuple(r[0] for r in self.db.execute("SELECT name FROM locations ORDER BY position"))
+            places = tuple(r[0] for r in self._rows("SELECT name FROM locations ORDER BY position"))
             catalogue = Catalogue(items=items, locations=places)
-            self._catalogue = (row[0], catalogue)
+            self._catalogue = (rev[0][0], catalogue)
             return catalogue
 
     def replace_catalogue(self, catalogue: Catalogue) -> None:
@@ -325,6 +330,16 @@ class Store:
         else:
             self.db.execute("UPDATE stock SET quantity = ? WHERE id = ?", [left, lot[0]])
 
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Run one read; a SQLite failure becomes a ``StoreError``."""
+        try:
+            with self._lock:
+                return self.db.execute(sql, list(params)).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"could not read the store at {self.path}: {exc}", hint="`larder doctor` checks the file"
+            ) from exc
+
     @contextmanager
     def _writing(self, what: str) -> Iterator[None]:
         """One write transaction; a SQLite failure rolls it back and becomes a ``StoreError``."""
@@ -339,15 +354,15 @@ class Store:
 
     def _events(self, sql: str, params: Sequence[Any] = ()) -> list[JournalEvent]:
         with self._lock:
-            rows = self.db.execute(sql, list(params)).fetchall()
+            rows = self._rows(sql, params)
             deltas: dict[str, list[Delta]] = {}
             ids = [row[0] for row in rows]
             for chunk in _chunks(ids):
                 marks = ",".join("?" * len(chunk))
-                for event_id, item, location, quantity, expires in self.db.execute(
+                for event_id, item, location, quantity, expires in self._rows(
                     "SELECT event_id, item, location, quantity, expires FROM deltas "
                     f"WHERE event_id IN ({marks}) ORDER BY event_id, seq",
-                    list(chunk),
+                    chunk,
                 ):
                     deltas.setdefault(event_id, []).append(Delta(item, location, quantity, _day(expires)))
         return [
@@ -396,7 +411,7 @@ class Store:
     def quarantine(self, event_id: str, reason: str) -> None:
         """Keep an event the cloud rejects out of the upload queue, with the reason."""
         with self._lock:
-            if self.db.execute("SELECT 1 FROM events WHERE id = ?", [event_id]).fetchone() is None:
+            if not self._rows("SELECT 1 FROM events WHERE id = ?", [event_id]):
                 raise StoreError(f"there is no journal event {event_id} to quarantine")
             with self._writing("quarantine an event"):
                 self.db.execute(
@@ -411,8 +426,7 @@ class Store:
             self.db.execute("DELETE FROM quarantine WHERE event_id = ?", [event_id])
 
     def quarantined(self) -> list[tuple[JournalEvent, str]]:
-        with self._lock:
-            reasons = dict(self.db.execute("SELECT event_id, reason FROM quarantine").fetchall())
+        reasons = dict(self._rows("SELECT event_id, reason FROM quarantine"))
         events = self._events(
             f"{self._EVENTS} WHERE e.id IN (SELECT event_id FROM quarantine) ORDER BY e.rowid"
         )
@@ -420,20 +434,17 @@ class Store:
 
     def backlog(self) -> int:
         """How many events wait for upload (unsynced, not quarantined)."""
-        with self._lock:
-            return int(self.db.execute(f"SELECT count(*) FROM events e WHERE {self._QUEUED}").fetchone()[0])
+        return int(self._rows(f"SELECT count(*) FROM events e WHERE {self._QUEUED}")[0][0])
 
     # --- stock ---
     def stock(self, item: str | None = None) -> list[StockRow]:
         """Stock per item and location (of one item, if named), summed over lots; empty places left out."""
         where, params = ("WHERE item = ? COLLATE NOCASE", [item]) if item else ("", [])
-        with self._lock:
-            rows = self.db.execute(
-                "SELECT item, location, sum(quantity), "
-                "min(CASE WHEN quantity > 0 THEN expires END), max(unit) "
-                f"FROM stock {where} GROUP BY item, location ORDER BY item, location",
-                params,
-            ).fetchall()
+        rows = self._rows(
+            "SELECT item, location, sum(quantity), min(CASE WHEN quantity > 0 THEN expires END), max(unit) "
+            f"FROM stock {where} GROUP BY item, location ORDER BY item, location",
+            params,
+        )
         catalogue = self.catalogue()
         result = []
         for name, location, quantity, expires, unit in rows:
@@ -452,8 +463,7 @@ class Store:
         if location is not None:
             sql += " AND location = ? COLLATE NOCASE"
             params.append(location)
-        with self._lock:
-            return round(float(self.db.execute(sql, params).fetchone()[0]), 6)
+        return round(float(self._rows(sql, params)[0][0]), 6)
 
     def lots(self, item: str, *, location: str | None = None, signed: bool = False) -> list[Delta]:
         """Lots of ``item`` in stock (quantity above zero; with ``signed``, negative ones too), soonest expiry
@@ -466,33 +476,29 @@ class Store:
         if not signed:
             sql += " AND quantity > 0"
         sql += " ORDER BY expires IS NULL, expires, location"
-        with self._lock:
-            rows = self.db.execute(sql, params).fetchall()
+        rows = self._rows(sql, params)
         return [Delta(name, place, quantity, _day(expires)) for name, place, quantity, expires in rows]
 
     def expiring(self, until: date) -> list[Delta]:
         """Lots in stock with an expiry on or before ``until`` (past dates included), soonest first."""
-        with self._lock:
-            rows = self.db.execute(
-                "SELECT item, location, quantity, expires FROM stock "
-                "WHERE quantity > 0 AND expires IS NOT NULL AND expires <= ? "
-                "ORDER BY expires, item, location",
-                [until.isoformat()],
-            ).fetchall()
+        rows = self._rows(
+            "SELECT item, location, quantity, expires FROM stock "
+            "WHERE quantity > 0 AND expires IS NOT NULL AND expires <= ? ORDER BY expires, item, location",
+            [until.isoformat()],
+        )
         return [Delta(name, place, quantity, _day(expires)) for name, place, quantity, expires in rows]
 
     def locations(self) -> tuple[str, ...]:
         """Known places: the catalogue's, then any others stock is kept in."""
-        with self._lock:
-            extra = [r[0] for r in self.db.execute("SELECT DISTINCT location FROM stock ORDER BY location")]
-        known = {p.casefold() for p in self.catalogue().locations}
-        return self.catalogue().locations + tuple(p for p in extra if p.casefold() not in known)
+        extra = [r[0] for r in self._rows("SELECT DISTINCT location FROM stock ORDER BY location")]
+        places = self.catalogue().locations
+        known = {p.casefold() for p in places}
+        return places + tuple(p for p in extra if p.casefold() not in known)
 
     # --- small durable state ---
     def get_state(self, key: str) -> Any | None:
-        with self._lock:
-            row = self.db.execute("SELECT value FROM state WHERE key = ?", [key]).fetchone()
-        return None if row is None else json.loads(row[0])
+        rows = self._rows("SELECT value FROM state WHERE key = ?", [key])
+        return json.loads(rows[0][0]) if rows else None
 
     def set_state(self, key: str, value: Any | None) -> None:
         """Keep a small JSON value under ``key``; ``None`` deletes it."""

@@ -12,9 +12,10 @@ the unit is busy or speaking are dropped (the microphone is gated on its own voi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -34,6 +35,7 @@ from device.protocols import (
     Vad,
     WakeDetector,
 )
+from device.wake import PreRoll
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,10 +52,16 @@ class DialoguePort(Protocol):
 
 
 class TurnLike(Protocol):
-    reply: str
-    status: str
-    expects_answer: bool
-    event_id: str | None
+    """What the pipeline reads of a dialogue turn."""
+
+    @property
+    def reply(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def expects_answer(self) -> bool: ...
+    @property
+    def event_id(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,7 @@ class VoicePipeline:
         timeouts: StageTimeouts | None = None,
         followup_s: float = 5.0,
         is_muted: Callable[[float], bool] = lambda now: False,
+        preroll_s: float = 0.5,
     ) -> None:
         self.microphone = microphone
         self.wake = wake
@@ -122,29 +131,25 @@ class VoicePipeline:
             no_speech_timeout_s=followup_s,
         )
         self.is_muted = is_muted
+        self.preroll = PreRoll(preroll_s)
         self.audio_s = 0.0
         self._gate_until_s = 0.0
-        self._push_to_talk = False
+        self._listen_next: str | None = None
         self._next_tick_s = 0.0
         self.heartbeat: Callable[[], None] = lambda: None
 
-    # --- inputs from outside the audio stream (buttons) ---
+    # --- inputs from outside the audio stream (buttons, timeouts) ---
 
     def push_to_talk(self) -> None:
-        """Start listening on the next chunk, as if woken (confirm button while idle)."""
-        self._push_to_talk = True
+        """Start listening on the next chunk, as if woken (a button press with nothing to settle)."""
+        self._listen_next = "button"
 
-    async def press(self, which: str) -> None:
-        """A button press: settles a pending confirmation, cancels a recent change, or starts push-to-talk."""
-        turn = self.dialogue.button(which, self.clock())
-        if turn is None:
-            if which == "confirm":
-                self.push_to_talk()
-            return
+    async def announce(self, turn: TurnLike) -> None:
+        """Say a turn that did not come from speech (a button press, a confirmation that timed out)."""
         self.bus.publish(ev.Outcome(status=turn.status, reply=turn.reply, event_id=turn.event_id))
         await self._speak(turn.reply)
         if turn.expects_answer:
-            self._push_to_talk = True
+            self._listen_next = "followup"
 
     # --- the main loop ---
 
@@ -156,30 +161,37 @@ class VoicePipeline:
             self.heartbeat()
             self.audio_s += CHUNK_SECONDS
             await self._tick()
-            if self.audio_s <= self._gate_until_s or self.is_muted(self.clock()):
+            if self.audio_s <= self._gate_until_s:
+                self.preroll.clear()
                 continue
-            source = "button" if self._push_to_talk else None
-            if source is None and self.wake is not None:
-                hit = self.wake.process(chunk)
-                if hit is not None:
-                    source = "wake_word"
-                    self.bus.publish(ev.Wake(model=hit.model, score=hit.score, audio_s=self.audio_s))
+            source, self._listen_next = self._listen_next, None
             if source is None:
-                continue
-            if source == "button":
-                self.bus.publish(ev.Wake(model="button", score=1.0, source="button", audio_s=self.audio_s))
-            followup = self._push_to_talk and source == "button"
-            self._push_to_talk = False
-            await self._chime()
-            result = await self.listen_and_respond(chunks, followup=followup)
-            if result is not None and result.status in {"pending", "ambiguous"}:
-                self._push_to_talk = True
+                if self.is_muted(self.clock()):
+                    self.preroll.clear()
+                    continue
+                self.preroll.push(chunk)
+                hit = self.wake.process(chunk) if self.wake is not None else None
+                if hit is None:
+                    continue
+                source = "wake_word"
+                self.bus.publish(ev.Wake(model=hit.model, score=hit.score, audio_s=self.audio_s))
+                before = self.preroll.drain()
+            else:
+                self.bus.publish(ev.Wake(model=source, score=1.0, source=source, audio_s=self.audio_s))
+                before = [chunk]
+            if source != "followup":
+                await self._chime()
+            result = await self.listen_and_respond(chunks, followup=source == "followup", preroll=before)
+            if result is not None and result.status == "pending":
+                self._listen_next = "followup"
             if self.wake is not None:
                 self.wake.reset()
             self._state("idle")
 
-    async def listen_and_respond(self, chunks: object, *, followup: bool = False) -> UtteranceResult | None:
-        """Capture one command from ``chunks`` (an async iterator), then run every later stage."""
+    async def listen_and_respond(
+        self, chunks: AsyncIterator[Audio], *, followup: bool = False, preroll: Sequence[Audio] = ()
+    ) -> UtteranceResult | None:
+        """Capture one command from ``chunks`` (after the ``preroll`` audio), then run every later stage."""
         self._state("listening")
         self.bus.publish(ev.Listening(followup=followup, audio_s=self.audio_s))
         endpointer = Endpointer(self.followup if followup else self.endpoint_config)
@@ -187,31 +199,45 @@ class VoicePipeline:
         session: SttSession | None = None
         try:
             session = await asyncio.wait_for(self.stt.start(self._interim), self.timeouts.transcribe)
-            endpoint = await self._capture(chunks, endpointer, session)
+            endpoint = await self._capture(chunks, endpointer, session, preroll)
         except (LarderError, TimeoutError, OSError) as exc:
             if session is not None:
                 await session.abort()
             self._error(exc, "listen")
             return None
-        delay = max(0.0, endpoint.decided_at_s - (endpoint.speech_end_s or endpoint.decided_at_s))
-        speech_s = (endpoint.speech_end_s or 0.0) - (endpoint.speech_start_s or 0.0)
+        delay = max(0.0, endpoint.delay_s)
         self.bus.publish(
-            ev.SpeechEnd(reason=endpoint.reason, speech_s=speech_s, endpoint_delay_s=delay, audio_s=self.audio_s)
+            ev.SpeechEnd(
+                reason=endpoint.reason,
+                speech_s=endpoint.speech_s,
+                endpoint_delay_s=delay,
+                audio_s=self.audio_s,
+            )
         )
         if endpoint.reason == "no_speech":
             await session.abort()
             return None
         return await self.respond(session, endpoint, delay)
 
-    async def _capture(self, chunks: object, endpointer: Endpointer, session: SttSession) -> Endpoint:
-        iterator = chunks.__aiter__()  # type: ignore[attr-defined]
+    async def _capture(
+        self,
+        chunks: AsyncIterator[Audio],
+        endpointer: Endpointer,
+        session: SttSession,
+        preroll: Sequence[Audio],
+    ) -> Endpoint:
+        iterator = aiter(chunks)
+        pending = list(preroll)
         while True:
-            try:
-                chunk: Audio = await iterator.__anext__()
-            except StopAsyncIteration:
-                return endpointer.finish()
-            self.heartbeat()
-            self.audio_s += CHUNK_SECONDS
+            if pending:
+                chunk = pending.pop(0)
+            else:
+                try:
+                    chunk = await anext(iterator)
+                except StopAsyncIteration:
+                    return endpointer.finish()
+                self.heartbeat()
+                self.audio_s += CHUNK_SECONDS
             await session.feed(chunk)
             speech = self.vad.speech_probability(chunk) >= self.vad_threshold
             decided = endpointer.feed(CHUNK_SECONDS, speech)
@@ -223,7 +249,9 @@ class VoicePipeline:
         self._state("thinking")
         started = time.monotonic()
         try:
-            transcript: Transcript = await self._stage("transcribe", session.finish(), self.timeouts.transcribe)
+            transcript: Transcript = await self._stage(
+                "transcribe", session.finish(), self.timeouts.transcribe
+            )
         except LarderError as exc:
             await session.abort()
             self._error(exc, "transcribe")
@@ -236,9 +264,13 @@ class VoicePipeline:
             )
         )
         try:
-            command = await self._stage("resolve", self.resolver.resolve(transcript.text), self.timeouts.resolve)
+            command = await self._stage(
+                "resolve", self.resolver.resolve(transcript.text), self.timeouts.resolve
+            )
             resolved = time.monotonic()
-            self.bus.publish(ev.CommandResolved(command=command, seconds=resolved - heard, audio_s=self.audio_s))
+            self.bus.publish(
+                ev.CommandResolved(command=command, seconds=resolved - heard, audio_s=self.audio_s)
+            )
             turn = self.dialogue.handle(command, self.clock())
         except LarderError as exc:
             self._error(exc, "resolve")
@@ -301,10 +333,8 @@ class VoicePipeline:
             self.wake.reset()
 
     async def _apologise(self) -> None:
-        try:
+        with contextlib.suppress(LarderError, OSError):
             await self.speaker.earcon("error")
-        except (LarderError, OSError):
-            pass
         await self._speak("Sorry, something went wrong. Please try again.")
 
     async def _tick(self) -> None:
@@ -313,11 +343,12 @@ class VoicePipeline:
         self._next_tick_s = self.audio_s + 0.5
         turn = self.dialogue.tick(self.clock())
         if turn is not None:
-            self.bus.publish(ev.Outcome(status=turn.status, reply=turn.reply, event_id=turn.event_id))
-            await self._speak(turn.reply)
+            await self.announce(turn)
 
     def _interim(self, transcript: Transcript) -> None:
-        self.bus.publish(ev.InterimTranscript(text=transcript.text, engine=transcript.engine, audio_s=self.audio_s))
+        self.bus.publish(
+            ev.InterimTranscript(text=transcript.text, engine=transcript.engine, audio_s=self.audio_s)
+        )
 
     def _state(self, state: str) -> None:
         self.bus.publish(ev.StateChanged(state=state, audio_s=self.audio_s))

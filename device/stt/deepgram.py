@@ -51,6 +51,7 @@ SETTLE_S = (
     0.6  # audio after the last final that may stay unfinalized when Deepgram already ended the utterance
 )
 GRACE_S = 0.1  # after Finalize, wait at least this long for a from_finalize result before settling
+POLL_S = 0.05  # how often finish looks for a close frame that arrived while waiting
 
 _KEEPALIVE = json.dumps({"type": "KeepAlive"})
 _FINALIZE = json.dumps({"type": "Finalize"})
@@ -134,6 +135,7 @@ class DeepgramSession:
     # --- the caller's side ---
 
     async def feed(self, chunk: Audio) -> None:
+        self._check_closed()
         if self._failure is not None:
             raise self._failure
         if self._finishing or self._closing:
@@ -153,6 +155,7 @@ class DeepgramSession:
         try:
             while True:
                 self._changed.clear()
+                self._check_closed()
                 if self._failure is not None:
                     raise self._failure
                 now = loop.time()
@@ -165,7 +168,7 @@ class DeepgramSession:
                         "no_final",
                         f"Deepgram sent no final transcript within {self._owner.finalize_timeout_s:g} s",
                     )
-                wake = deadline if now - sent_at >= GRACE_S else sent_at + GRACE_S
+                wake = min(deadline if now - sent_at >= GRACE_S else sent_at + GRACE_S, now + POLL_S)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), max(0.0, wake - now))
         except BaseException:
@@ -190,6 +193,12 @@ class DeepgramSession:
         self.task.cancel()
 
     # --- state ---
+
+    def _check_closed(self) -> None:
+        """Fail as soon as Deepgram's close frame arrives (recv only raises once TCP is gone, maybe much later)."""
+        close = self._ws.protocol.close_rcvd if self._ws is not None else None
+        if close is not None and not self._closing:
+            self._fail(close_error(close.code, close.reason))
 
     def _queue_audio(self, *, final: bool) -> None:
         for message in split_messages(self._pending, final=final):

@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 
 #: Folder (under the models folder) that ``models/prepare.py`` joins the base model into.
 BASE_FOLDER = "whisper-base"
-#: New tokens per call: a 10 s command is about 40 tokens; a hallucination loop stops here.
+#: New tokens per call: a 10 s command is about 40 tokens; a hallucination loop stops here. (CTranslate2
+#: 4.8 stops greedy decoding at half of prompt + this when the prompt is short: about 33 without a prompt.)
 MAX_NEW_TOKENS = 64
 #: Longest audio one session keeps (Whisper's window); later chunks are dropped.
 MAX_SESSION_S = 30.0

@@ -45,7 +45,6 @@ check_platform() {
 		esac
 		check_space
 	fi
-	check_python
 }
 
 check_space() {

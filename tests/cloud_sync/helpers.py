@@ -54,7 +54,9 @@ class Cloud:
     def remote(self) -> SupabaseRemote:
         return SupabaseRemote(self.api.url, self.api.anon_key, timeout_s=10)
 
-    def provisioned_store(self, data_dir: Path, site: str = "cafe-1", **overrides: Any) -> tuple[Store, Settings]:
+    def provisioned_store(
+        self, data_dir: Path, site: str = "cafe-1", **overrides: Any
+    ) -> tuple[Store, Settings]:
         settings = self.settings(data_dir, **overrides)
         store = Store.open(settings.db_path)
         remote = self.remote()
@@ -74,7 +76,8 @@ class Cloud:
 
     def stock(self, site: str) -> dict[tuple[str, str], float]:
         rows = self.sql(
-            "select item, location, sum(quantity)::float8 from stock where site_id = %s group by 1, 2", (site,)
+            "select item, location, sum(quantity)::float8 from stock where site_id = %s group by 1, 2",
+            (site,),
         )
         return {(r[0], r[1]): r[2] for r in rows if abs(r[2]) > 1e-9}
 
@@ -83,13 +86,17 @@ class Cloud:
         from supabase import create_client
         from supabase.lib.client_options import SyncClientOptions
 
-        options = SyncClientOptions(persist_session=False, auto_refresh_token=False, httpx_client=httpx.Client())
+        options = SyncClientOptions(
+            persist_session=False, auto_refresh_token=False, httpx_client=httpx.Client()
+        )
         return create_client(self.api.url, self.api.service_key, options)
 
     def put_catalogue(self, site: str, items: list[dict[str, Any]]) -> None:
         """Write catalogue rows the way an admin tool would: supabase-py with the service key, upsert."""
         self.add_site(site)
-        rows = [{"site_id": site, "aliases": [], "packs": {}, "position": n, **i} for n, i in enumerate(items)]
+        rows = [
+            {"site_id": site, "aliases": [], "packs": {}, "position": n, **i} for n, i in enumerate(items)
+        ]
         client = self.admin_client()
         client.table("items").upsert(rows, on_conflict="site_id,name").execute()
 

@@ -36,6 +36,11 @@ class Caller:
         return self.statuses[-1], caught.value.code
 
 
+def rows(query: Any) -> Any:
+    """A query's answer (untyped JSON)."""
+    return query.execute().data
+
+
 @pytest.fixture
 def units(cloud: Cloud, tmp_path: Path) -> dict[str, Any]:
     """Devices A and B at site cafe-1, C at site cafe-2, each with journalled events uploaded."""
@@ -55,10 +60,10 @@ def units(cloud: Cloud, tmp_path: Path) -> dict[str, Any]:
 def test_a_device_reads_only_its_own_events(cloud: Cloud, units: dict[str, Any]) -> None:
     (a, a_session), (b, _) = units["a"], units["b"]
     caller = Caller(cloud, a_session.access_token)
-    rows = caller.client.table("inventory_events").select("id,device_id").execute().data
-    assert {r["id"] for r in rows} == {e.id for e in a.journal()}
+    seen = rows(caller.client.table("inventory_events").select("id,device_id"))
+    assert {r["id"] for r in seen} == {e.id for e in a.journal()}
     b_event = b.journal()[0].id
-    assert caller.client.table("inventory_events").select("*").eq("id", b_event).execute().data == []
+    assert rows(caller.client.table("inventory_events").select("*").eq("id", b_event)) == []
 
 
 def test_a_device_cannot_write_another_devices_events(cloud: Cloud, units: dict[str, Any]) -> None:
@@ -69,33 +74,38 @@ def test_a_device_cannot_write_another_devices_events(cloud: Cloud, units: dict[
     caller = Caller(cloud, a_session.access_token)
     row = {k: forged[k] for k in ("id", "device_id", "at", "action", "resolver", "confirmation", "outcome")}
     row["site_id"] = "cafe-1"
-    assert caller.fails(lambda: caller.client.table("inventory_events").insert(row).execute()) == (403, "42501")
-    answer = caller.client.rpc("ingest_events", {"events": [forged]}).execute().data
+    assert caller.fails(lambda: caller.client.table("inventory_events").insert(row).execute()) == (
+        403,
+        "42501",
+    )
+    answer = rows(caller.client.rpc("ingest_events", {"events": [forged]}))
     assert answer["accepted"] == [] and "belongs to device" in answer["rejected"][0]["reason"]
     assert forged["id"] not in cloud.events()
     # ... and B's own upload of it still works afterwards
     caller_b = Caller(cloud, b_session.access_token)
-    assert caller_b.client.rpc("ingest_events", {"events": [forged]}).execute().data["accepted"] == [forged["id"]]
+    assert rows(caller_b.client.rpc("ingest_events", {"events": [forged]}))["accepted"] == [forged["id"]]
 
 
-def test_an_event_id_taken_by_another_device_is_rejected_not_swallowed(cloud: Cloud, units: dict[str, Any]) -> None:
+def test_an_event_id_taken_by_another_device_is_rejected_not_swallowed(
+    cloud: Cloud, units: dict[str, Any]
+) -> None:
     (a, _), (_, b_session) = units["a"], units["b"]
     taken = event_payload(a.journal()[0])
     assert isinstance(taken, dict)
     taken["device_id"] = b_session.device_id
     caller = Caller(cloud, b_session.access_token)
-    answer = caller.client.rpc("ingest_events", {"events": [taken]}).execute().data
+    answer = rows(caller.client.rpc("ingest_events", {"events": [taken]}))
     assert answer["duplicates"] == [] and "already used by another device" in answer["rejected"][0]["reason"]
 
 
 def test_a_device_reads_only_its_own_sites_catalogue_and_stock(cloud: Cloud, units: dict[str, Any]) -> None:
     caller = Caller(cloud, units["a"][1].access_token)
-    items = caller.client.table("items").select("site_id,name").execute().data
+    items = rows(caller.client.table("items").select("site_id,name"))
     assert items == [{"site_id": "cafe-1", "name": "oat milk"}]
-    stock = caller.client.table("stock").select("site_id,item").execute().data
+    stock = rows(caller.client.table("stock").select("site_id,item"))
     assert {r["site_id"] for r in stock} == {"cafe-1"} and {r["item"] for r in stock} == {"a milk", "b milk"}
-    assert [r["id"] for r in caller.client.table("sites").select("id").execute().data] == ["cafe-1"]
-    changes = caller.client.rpc("changes_since", {"since_cursor": None}).execute().data
+    assert [r["id"] for r in rows(caller.client.table("sites").select("id"))] == ["cafe-1"]
+    changes: Any = rows(caller.client.rpc("changes_since", {"since_cursor": None}))
     assert [i["name"] for i in changes["items"]] == ["oat milk"]
     assert {r["item"] for r in changes["stock"]} == {"a milk", "b milk"}
 
@@ -116,7 +126,10 @@ def test_anon_can_do_nothing(cloud: Cloud, units: dict[str, Any]) -> None:
     for table in TABLES:
         assert caller.fails(lambda t=table: caller.client.table(t).select("*").execute()) == (401, "42501")
     event = event_payload(units["a"][0].journal()[0])
-    assert caller.fails(lambda: caller.client.table("inventory_events").insert(event).execute()) == (401, "42501")
+    assert caller.fails(lambda: caller.client.table("inventory_events").insert(event).execute()) == (
+        401,
+        "42501",
+    )
     for fn, args in (
         ("ingest_events", {"events": [event]}),
         ("changes_since", {"since_cursor": None}),
@@ -124,31 +137,50 @@ def test_anon_can_do_nothing(cloud: Cloud, units: dict[str, Any]) -> None:
     ):
         assert caller.fails(lambda f=fn, a=args: caller.client.rpc(f, a).execute()) == (401, "42501")
     # the private schema is not an API at all
-    assert caller.fails(lambda: caller.client.rpc("create_provisioning_code", {"p_site": "x"}).execute())[0] == 404
+    assert (
+        caller.fails(lambda: caller.client.rpc("create_provisioning_code", {"p_site": "x"}).execute())[0]
+        == 404
+    )
 
 
 def test_forged_and_expired_tokens_are_refused(cloud: Cloud, units: dict[str, Any]) -> None:
     claims = jwt.decode(units["a"][1].access_token, options={"verify_signature": False})
-    forged = jwt.encode({**claims, "device_id": units["b"][1].device_id}, "not the secret" * 3, algorithm="HS256")
+    forged = jwt.encode(
+        {**claims, "device_id": units["b"][1].device_id}, "not the secret" * 3, algorithm="HS256"
+    )
     service = jwt.encode({"role": "service_role", "exp": claims["exp"]}, "guess" * 8, algorithm="HS256")
     expired = jwt.encode({**claims, "exp": int(claims["iat"]) - 31}, cloud.api.secret, algorithm="HS256")
-    for token, code in ((forged, "PGRST301"), (service, "PGRST301"), (expired, "PGRST303"), ("junk", "PGRST301")):
+    for token, code in (
+        (forged, "PGRST301"),
+        (service, "PGRST301"),
+        (expired, "PGRST303"),
+        ("junk", "PGRST301"),
+    ):
         caller = Caller(cloud, token)
-        assert caller.fails(lambda c=caller: c.client.table("inventory_events").select("*").execute()) == (401, code)
+        assert caller.fails(lambda c=caller: c.client.table("inventory_events").select("*").execute()) == (
+            401,
+            code,
+        )
     # within PostgREST's 30 s clock skew a just-expired token still works
     fresh = jwt.encode({**claims, "exp": int(time.time()) - 5}, cloud.api.secret, algorithm="HS256")
-    assert Caller(cloud, fresh).client.table("sites").select("id").execute().data == [{"id": "cafe-1"}]
+    assert rows(Caller(cloud, fresh).client.table("sites").select("id")) == [{"id": "cafe-1"}]
 
 
 def test_a_user_token_without_device_claims_gets_nothing(cloud: Cloud, units: dict[str, Any]) -> None:
     caller = Caller(cloud, cloud.api.sign({"role": "authenticated", "sub": "someone"}))
     for table in ("items", "stock", "inventory_events", "devices"):
-        assert caller.client.table(table).select("*").execute().data == []
-    assert caller.fails(lambda: caller.client.rpc("ingest_events", {"events": []}).execute()) == (403, "42501")
+        assert rows(caller.client.table(table).select("*")) == []
+    assert caller.fails(lambda: caller.client.rpc("ingest_events", {"events": []}).execute()) == (
+        403,
+        "42501",
+    )
 
 
 def test_the_journal_is_append_only_even_for_the_owner(cloud: Cloud, units: dict[str, Any]) -> None:
     event_id = units["a"][0].journal()[0].id
-    for statement in ("update inventory_events set item = 'x' where id = %s", "delete from inventory_events where id = %s"):
+    for statement in (
+        "update inventory_events set item = 'x' where id = %s",
+        "delete from inventory_events where id = %s",
+    ):
         with pytest.raises(Exception, match="append-only"):
             cloud.sql(statement, (event_id,))

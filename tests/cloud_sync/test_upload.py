@@ -72,7 +72,9 @@ def test_server_errors_retry_and_leave_the_queue_intact(cloud: Cloud, tmp_path: 
     assert sync_status(store)["last_error"] is None and sync_status(store)["last_success"]
 
 
-def test_a_rejected_event_is_quarantined_with_its_reason_and_not_retried(cloud: Cloud, tmp_path: Path) -> None:
+def test_a_rejected_event_is_quarantined_with_its_reason_and_not_retried(
+    cloud: Cloud, tmp_path: Path
+) -> None:
     store, settings = cloud.provisioned_store(tmp_path)
     record_adds(store, 5)
     bad = store.record(
@@ -100,7 +102,9 @@ def test_a_batch_wide_4xx_is_split_down_to_the_bad_event(cloud: Cloud, tmp_path:
         "create function public.no_caviar() returns trigger language plpgsql as $$ begin "
         "if new.item = 'caviar' then raise exception 'caviar is not sold here'; end if; return new; end $$"
     )
-    cloud.sql("create trigger no_caviar before insert on inventory_events for each row execute function no_caviar()")
+    cloud.sql(
+        "create trigger no_caviar before insert on inventory_events for each row execute function no_caviar()"
+    )
     store, settings = cloud.provisioned_store(tmp_path)
     record_adds(store, 20)
     caviar = store.record(
@@ -123,7 +127,9 @@ def test_an_expired_token_is_refreshed_persisted_and_the_batch_retried(cloud: Cl
     path = credentials_path(tmp_path)
     old = session_of(tmp_path)
     # the unit's clock says the token is good; the server (30 s skew) says it expired
-    expired = cloud.api.sign({"role": "authenticated", "device_id": old.device_id, "site_id": old.site_id}, ttl=-120)
+    expired = cloud.api.sign(
+        {"role": "authenticated", "device_id": old.device_id, "site_id": old.site_id}, ttl=-120
+    )
     save_session(path, replace(old, access_token=expired))
     assert sync_now(store, settings)["uploaded"] == 12
     new = session_of(tmp_path)
@@ -143,7 +149,7 @@ def test_a_token_near_expiry_is_refreshed_before_use(cloud: Cloud, tmp_path: Pat
 
 
 def test_a_refresh_whose_answer_was_lost_can_be_repeated(cloud: Cloud, tmp_path: Path) -> None:
-    store, settings = cloud.provisioned_store(tmp_path)
+    cloud.provisioned_store(tmp_path)
     old = session_of(tmp_path)
     remote = cloud.remote()
     child = remote.refresh(old.refresh_token)  # the server rotated; the unit died before writing it down

@@ -164,11 +164,36 @@ def test_pick_candidate(answer: Command, chosen: str | None) -> None:
     assert pick_candidate(answer, (OAT, "whole milk")) == chosen
 
 
+CHEESES = ("cheddar", "cream cheese", "heavy cream")
+FORMS = {"cheddar": ("cheddar cheese",), "heavy cream": ("double cream", "cream")}
+ALIAS_PICKS = [
+    ("by name", "cream cheese", "cream cheese"),
+    ("by alias", "the double cream", "heavy cream"),
+    ("alias inside a longer name does not count", "cream cheese please", "cream cheese"),
+    ("short alias alone", "cream", "heavy cream"),
+    ("alias of another", "cheddar cheese", "cheddar"),
+    ("two named", "cheddar and cream", None),
+]
+
+
+@pytest.mark.parametrize(("text", "chosen"), [p[1:] for p in ALIAS_PICKS], ids=[p[0] for p in ALIAS_PICKS])
+def test_pick_candidate_by_alias(text: str, chosen: str | None) -> None:
+    assert pick_candidate(Command(Action.UNKNOWN, confidence=0.15, text=text), CHEESES, FORMS) == chosen
+
+
+def test_an_ambiguous_answer_only_narrows() -> None:
+    again = Command(Action.ADD, "cheddar", 2, candidates=("cheddar", "cream cheese"), text="cheese")
+    assert pick_candidate(again, ("cheddar", "cream cheese")) is None
+    assert pick_candidate(again, ("cheddar", "heavy cream")) == "cheddar"
+
+
 def test_wording() -> None:
     assert choose_question((OAT, "whole milk")) == "Did you mean oat milk or whole milk?"
     assert choose_question(("a", "b", "c")) == "Did you mean a, b or c?"
     assert confirm_question("Set oat milk to zero?") == "Set oat milk to zero? Press confirm or say yes."
     assert confirm_question("Mark oat milk as out") == "Mark oat milk as out? Press confirm or say yes."
     assert timed_out_reply(Command(Action.OUT, OAT)) == "I didn't hear a yes, so I left oat milk as it was."
-    assert "which one" in timed_out_reply(Command(Action.ADD, candidates=(OAT, "whole milk")))
+    choosing = Command(Action.ADD, OAT, candidates=(OAT, "whole milk"))
+    assert "which one" in timed_out_reply(choosing, choosing=True)
+    assert cancelled_reply(choosing, choosing=True) == "Cancelled. Nothing changed."
     assert cancelled_reply(Command(Action.SET, OAT, 0)) == "Cancelled. I left oat milk as it was."

@@ -97,6 +97,9 @@ def test_going_negative_is_applied_and_said(inventory: Inventory, store: Store) 
     result = do(inventory, Action.ADD, "butter", 5, expires=FRI)
     assert result.reply == "Added 5 pounds of butter to the walk-in. 3 in stock."
     assert store.lots("butter", signed=True) == [Delta("butter", "walk-in", 3, FRI)]
+    do(inventory, Action.USE, "butter", 8)
+    result = do(inventory, Action.ADD, "butter", 2)
+    assert result.reply == "Added 2 pounds of butter to the walk-in. That leaves -3, so check the count."
 
 
 def test_waste_and_unit_conversion(inventory: Inventory, store: Store) -> None:

@@ -219,3 +219,13 @@ def test_a_failed_migration_leaves_the_last_good_version(tmp_path: Path) -> None
     columns = [row[1] for row in conn.execute("PRAGMA table_info(events)")]
     assert "outcome" not in columns
     conn.close()
+
+
+def test_skipping_the_check_still_lets_integrity_report_damage(tmp_path: Path) -> None:
+    path = tmp_path / "larder.db"
+    filled_store(path)
+    damage_a_table_page(path)
+    with Store.open(path, check=False) as store:
+        problem = store.integrity()
+    assert problem != "ok" and ("out of order" in problem or "Multiple uses" in problem)
+    assert path.exists()

@@ -120,7 +120,10 @@ class DeepgramStandIn:
     async def _serve(self, ready: threading.Event) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        async with serve(self._handle, "127.0.0.1", 0, process_request=self._check, logger=_LOG) as server:
+        # max_queue=None: keep reading while closing, as a real server does, so the client's close reply gets through
+        async with serve(
+            self._handle, "127.0.0.1", 0, process_request=self._check, logger=_LOG, max_queue=None
+        ) as server:
             port = next(iter(server.sockets)).getsockname()[1]
             self.url = f"ws://127.0.0.1:{port}/v1/listen"
             ready.set()

@@ -27,11 +27,13 @@ connection without answering (the client cannot know whether it landed).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import re
 import secrets
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -140,13 +142,15 @@ class _Server(ThreadingHTTPServer):
             self.open_sockets.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], OSError):  # clients hanging up is part of the game
+            super().handle_error(request, client_address)
+
     def hang_up_all(self) -> None:
         with self.lock:
             for sock in list(self.open_sockets):
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -321,6 +325,7 @@ class SupabaseStandIn:
                     "set_config('request.path', %s, true)",
                     (role, json.dumps(claims), method, "/" + name),
                 )
+                result: tuple[int, Any, dict[str, str]]
                 if name.startswith("rpc/") and method == "POST":
                     result = 200, self._rpc(conn, name[4:], payload or {}), {}
                 elif method == "GET":
@@ -361,17 +366,19 @@ class SupabaseStandIn:
             "where n.nspname = 'public' and p.proname = %s",
             (fn,),
         ).fetchall()
-        for names, types, defaults, retset in rows:
-            names = list(names or [])
-            required = set(names[: len(names) - defaults])
-            if set(args) <= set(names) and required <= set(args):
-                break
-        else:
+        matches = [
+            (list(names or []), types, retset)
+            for names, types, defaults, retset in rows
+            if set(args) <= set(names or [])
+            and set((names or [])[: len(names or []) - defaults]) <= set(args)
+        ]
+        if not matches:
             raise pgrst(
                 404,
                 "PGRST202",
                 f"Could not find the function public.{fn}({', '.join(sorted(args))}) in the schema cache",
             )
+        names, types, retset = matches[0]
         call_args = []
         values = []
         for key, value in args.items():
@@ -410,7 +417,7 @@ class SupabaseStandIn:
                     cols = sql.SQL(", ").join(self._ident(c.strip()) for c in value.split(","))
             elif key == "order":
                 for term in value.split(","):
-                    col, *mods = term.split(".")
+                    name, *mods = term.split(".")
                     direction = "desc" if "desc" in mods else "asc"
                     nulls = (
                         " nulls first"
@@ -419,7 +426,7 @@ class SupabaseStandIn:
                         if "nullslast" in mods
                         else ""
                     )
-                    order.append(sql.SQL("{} " + direction + nulls).format(self._ident(col)))
+                    order.append(sql.SQL("{} " + direction + nulls).format(self._ident(name)))
             elif key == "limit":
                 limit = int(value)
             elif key == "offset":
