@@ -175,7 +175,9 @@ class SyncWorker:
         """One pass: upload what is queued, then download changes. Raises a ``SyncError`` on failure."""
         try:
             report = await self._upload()
-            changes = await asyncio.to_thread(self._authed, self.remote.changes_since, self._state(CURSOR))
+            changes = await asyncio.to_thread(
+                lambda: self._authed(self.remote.changes_since, self.store.get_state(CURSOR))
+            )
             catalogue, report.download = await asyncio.to_thread(apply_changes, self.store, changes)
             report.backlog = await asyncio.to_thread(self.store.backlog)
         except LarderError as exc:
@@ -315,9 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
-        with Store.open(
-            settings.db_path, device_id=settings.device_id or None, redact=settings.secrets()
-        ) as store:
+        with Store.from_settings(settings) as store:
             print("sync: started", flush=True)
             if args.once:
                 print(json.dumps(sync_now(store, settings)), flush=True)

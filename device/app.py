@@ -47,7 +47,7 @@ class Unit:
     def store(self) -> Any:
         from device.inventory.store import Store
 
-        return Store.open(self.settings.db_path, device_id=self.settings.device_id or None)
+        return Store.from_settings(self.settings)
 
     @cached_property
     def catalogue(self) -> Catalogue:
@@ -249,13 +249,22 @@ async def run_daemon(unit: Unit, source: str | None, *, replies_dir: Path | None
 
 
 def _sync_task(unit: Unit, group: asyncio.TaskGroup) -> asyncio.Task[None] | None:
+    """Upload the journal and download catalogue changes in the background; a new journal event nudges it."""
     if not unit.settings.supabase_url:
         return None
-    try:
-        from cloud_sync.worker import SyncWorker
-    except ImportError:
-        return None
-    worker = SyncWorker(unit.store, None, unit.settings, on_catalogue=unit.catalogue_changed)
+    from cloud_sync.identity import make_remote
+    from cloud_sync.worker import SyncWorker
+    from device.pipeline.events import Event, Outcome
+
+    worker = SyncWorker(
+        unit.store, make_remote(unit.settings), unit.settings, on_catalogue=unit.catalogue_changed
+    )
+
+    def nudge(event: Event) -> None:
+        if isinstance(event, Outcome) and event.event_id:
+            worker.nudge()
+
+    unit.bus.subscribe(nudge)
     return group.create_task(worker.run())
 
 

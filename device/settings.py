@@ -119,7 +119,7 @@ class Settings(BaseSettings):
         default=None, gt=0, lt=1, description="Override the sensitivity's probability cutoff (0-1)."
     )
     wake_refractory_s: float = Field(default=2.0, ge=0, description="Seconds after a wake when no new wake counts.")
-    preroll_s: float = Field(default=0.5, ge=0, le=3, description="Audio kept from before the wake (seconds).")
+    preroll_s: float = Field(default=0.3, ge=0, le=3, description="Audio kept from before the wake (seconds).")
 
     # --- endpointing ---
     vad_threshold: float = Field(default=0.5, gt=0, lt=1, description="Silero speech probability cutoff.")

@@ -199,9 +199,9 @@ def main(argv: list[str] | None = None) -> int:
         models_dir = args.models_dir
         if models_dir is None:
             from device.settings import load_settings
+            from device.stt.whisper import models_dir as configured_models_dir
 
-            settings = load_settings()
-            models_dir = settings.models_dir or settings.data_dir / "models"
+            models_dir = configured_models_dir(load_settings())
         for model in models.values():
             if model.folder is not None:
                 folder, wrote = prepare(model, models_dir)

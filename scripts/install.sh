@@ -168,8 +168,8 @@ write_config
 prepare_models
 switch_release
 install_unit
-start_service
 provision
+start_service
 run_doctor
 
 printf '\n'

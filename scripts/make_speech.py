@@ -36,14 +36,14 @@ DEMO_WAKE = "Okay, Nabu."
 
 
 def make_demo(noise_snr_db: float = 20.0) -> tuple[Audio, list[tuple[float, float]]]:
-    """The demo: each command after the wake word, 3 s apart, over light kitchen noise.
+    """The demo: each command after the wake word, with room for the reply, over light kitchen noise.
 
     Returns the audio and, per command, where its words start and end (seconds).
     """
     parts: list[Audio] = [speech.silence(0.8)]
     spans = []
     for command in DEMO_COMMANDS:
-        u = speech.utterance(command, wake=DEMO_WAKE, lead_s=0.0, tail_s=3.2, gap_s=0.35)
+        u = speech.utterance(command, wake=DEMO_WAKE, lead_s=0.0, tail_s=5.5, gap_s=0.35)
         offset = sum(len(p) for p in parts) / SAMPLE_RATE
         spans.append((offset + u.command_start_s, offset + u.speech_end_s))
         parts.append(u.audio)

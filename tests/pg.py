@@ -51,6 +51,10 @@ class PostgresServer:
 
     def __init__(self, bin_dir: Path | None = None) -> None:
         self.bin_dir = bin_dir or find_bin_dir()
+        if not (self.bin_dir / "initdb").is_file():
+            raise PostgresUnavailable(
+                f"no PostgreSQL server binaries in {self.bin_dir} (apt-get install postgresql)"
+            )
         self.root = Path(tempfile.mkdtemp(prefix="larder-pg-"))
         self.data = self.root / "data"
         self.socket_dir = self.root

@@ -19,7 +19,9 @@ def larder(tmp_path: Path):
     env["LARDER_DATA_DIR"] = str(tmp_path / "data")
     env["LARDER_ENV_FILE"] = str(tmp_path / "absent.env")
 
-    def run(*args: str, stdin: str | None = None, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    def run(
+        *args: str, stdin: str | None = None, extra: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "device", *args],
             input=stdin,
@@ -38,7 +40,11 @@ def stock_of(larder, item: str) -> float:
 
 
 def test_parse_reads_stdin_lines_in_order(larder) -> None:
-    lines = ["add three cartons of oat milk to the walk-in", "how many eggs do we have", "table four is ready"]
+    lines = [
+        "add three cartons of oat milk to the walk-in",
+        "how many eggs do we have",
+        "table four is ready",
+    ]
     result = larder("parse", "--json", stdin="\n".join(lines) + "\n")
     assert result.returncode == 0, result.stderr
     out = [json.loads(line) for line in result.stdout.splitlines()]

@@ -43,11 +43,17 @@ REPLY = "Added 3 cases of oat milk to the walk-in."
         ),
         (
             "Low stock: oat milk, whole milk, eggs, butter, cheddar, bacon, salmon, avocados, basil and lemons.",
-            ["Low stock: oat milk, whole milk, eggs, butter, cheddar,", "bacon, salmon, avocados, basil and lemons."],
+            [
+                "Low stock: oat milk, whole milk, eggs, butter, cheddar,",
+                "bacon, salmon, avocados, basil and lemons.",
+            ],
         ),
         (
             "Moved 2 cases - that leaves 4 in the freezer; want me to reorder some more of them right now?",
-            ["Moved 2 cases - that leaves 4 in the freezer;", "want me to reorder some more of them right now?"],
+            [
+                "Moved 2 cases - that leaves 4 in the freezer;",
+                "want me to reorder some more of them right now?",
+            ],
         ),
         ("x" * 70 + " and more", ["x" * 70 + " and more"]),  # nowhere to split: left whole
     ],

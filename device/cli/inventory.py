@@ -46,8 +46,7 @@ def register(sub: Any) -> None:
 def _open_store() -> Any:
     from device.inventory.store import Store
 
-    settings = load_settings()
-    return Store.open(settings.db_path, device_id=settings.device_id or None)
+    return Store.from_settings(load_settings())
 
 
 def cmd_catalog_import(args: argparse.Namespace) -> int:

@@ -48,16 +48,16 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def _store(settings: Settings) -> Any:
     from device.inventory.store import Store
 
-    return Store.open(settings.db_path, device_id=settings.device_id or None)
+    return Store.from_settings(settings)
 
 
 def cmd_sync_status(args: argparse.Namespace) -> int:
-    from cloud_sync.status import format_status, sync_status
+    from cloud_sync.status import describe, sync_status
 
     settings = load_settings()
     with _store(settings) as store:
         status = sync_status(store)
-    print(json.dumps(status, default=str) if args.json else format_status(status))
+    print(json.dumps(status, default=str) if args.json else "\n".join(describe(status)))
     return 0
 
 

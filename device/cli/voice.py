@@ -86,12 +86,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 async def _simulate(args: argparse.Namespace) -> int:
+    from device.audio.wav import read_wav
+
     unit = _unit()
     speaker = unit.speaker(args.replies, device=False)
     await asyncio.to_thread(unit.warm_up)
     failed = 0
     for path in args.files:
         try:
+            read_wav(path)  # an unreadable file is this file's error, not a silent empty command
             microphone = unit.microphone(str(path), realtime=False)
             pipeline = unit.pipeline(microphone, speaker, wake=False)
             result = await pipeline.listen_and_respond(microphone.chunks())

@@ -135,11 +135,13 @@ def check_gpio(settings: Settings, pin_factory: Any = None) -> CheckResult:
                 opened.append(Button(pins[name], pull_up=True, pin_factory=pin_factory))
             for pin in leds:
                 opened.append(LED(pin, pin_factory=pin_factory))
+        for led in opened[2:]:  # a visible blink; the buttons settle meanwhile
+            led.blink(on_time=0.2, off_time=0.2, n=1, background=False)
+        if len(opened) == 2:
+            time.sleep(0.3)
         stuck = [
             name for name, button in zip(("confirm", "cancel"), opened, strict=False) if button.is_pressed
         ]
-        for led in opened[2:]:
-            led.blink(on_time=0.2, off_time=0.2, n=1, background=False)
     except BadPinFactory:
         if _on_raspberry_pi():
             return failed(

@@ -155,7 +155,7 @@ def parse_date(tokens: Sequence[str], start: int, today: date) -> tuple[date, in
         return today + timedelta(days=6 - today.weekday()), i + 4
     if tuple(tokens[i : i + 4]) in (("end", "of", "the", "month"), ("end", "of", "this", "month")):
         return date(today.year, today.month, calendar.monthrange(today.year, today.month)[1]), i + 4
-    if token in MONTHS and token != "may" or (token == "may" and _day_number(tokens, i + 1)):
+    if (token in MONTHS and token != "may") or (token == "may" and _day_number(tokens, i + 1)):
         day = _day_number(tokens, i + 1)
         if day is None:
             return None
@@ -172,7 +172,9 @@ def parse_date(tokens: Sequence[str], start: int, today: date) -> tuple[date, in
         year, after = _year(tokens, end + 1)
         found = _month_day(today, MONTHS[tokens[end]], day[0], year)
         return (found, after) if found else None
-    if token == "the" or parse_ordinal(tokens, i) is not None:  # "the 30th", "30th": a day of this month or next
+    if (
+        token == "the" or parse_ordinal(tokens, i) is not None
+    ):  # "the 30th", "30th": a day of this month or next
         found = _next_day_of_month(today, day[0])
         return (found, end) if found else None
     return None

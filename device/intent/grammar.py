@@ -37,7 +37,9 @@ from device.intent.units import UnitLexicon
 from device.inventory.catalog import Catalogue
 
 _LEADING_REPLY = frozenset({"yes", "yeah", "yep", "no", "nope", "nah", "okay", "ok"})
-_BEFORE_86 = frozenset({"is", "are", "be", "been", "was", "were", "we", "just", "all", "now", "officially", "go", "get"})
+_BEFORE_86 = frozenset(
+    {"is", "are", "be", "been", "was", "were", "we", "just", "all", "now", "officially", "go", "get"}
+)
 _CARRY_ACTION = {Verb.CARRY: Action.USE, Verb.BRING: Action.MOVE, Verb.PUT: Action.ADD}
 _METHOD_TRUST = {"exact": 1.0, "span": 0.9, "fuzzy": 0.88, "phonetic": 0.82, "partial": 0.75}
 _AMOUNT_TRUST = {"number": 1.0, "article": 0.98, "unit": 0.92, "asr": 0.85}
@@ -105,7 +107,7 @@ class Grammar:
             )
         if asks_low(joined) and match.item is None:
             return Command(Action.LOW, location=location, confidence=0.9, text=raw)
-        if match.item is not None and len(match.extra) < 2:
+        if match.item is not None and len(match.extra) < 2 and not match.modifier:
             return Command(
                 Action.QUERY,
                 item=match.item,
@@ -188,7 +190,12 @@ class Grammar:
             nxt = tokens[end] if end < len(tokens) else ""
             if self._units.is_unit(nxt):
                 continue
-            if i == 0 or not nxt or prev in _BEFORE_86 or (prev in ("have", "has") and nxt in ("the", "on", "our")):
+            if (
+                i == 0
+                or not nxt
+                or prev in _BEFORE_86
+                or (prev in ("have", "has") and nxt in ("the", "on", "our"))
+            ):
                 return i, end
         return None
 
@@ -229,8 +236,8 @@ class Grammar:
                 return _unknown(raw, 0.2)  # not an item's name: "the printer is out of paper"
             unmatched = " ".join(said) or None
             confidence = 0.3 if unmatched else 0.35
-        elif len(extra) >= 3:
-            return _unknown(raw, 0.2)
+        elif len(extra) >= 3 or match.modifier:
+            return _unknown(raw, 0.2)  # about something else: "the milk steamer is broken"
         else:
             confidence = _item_confidence(confidence, match) * (0.93 ** len(extra))
         quantity, trust = self._quantity(action, amount, words)
@@ -253,7 +260,9 @@ class Grammar:
             text=raw,
         )
 
-    def _quantity(self, action: Action, amount: Amount | None, words: Sequence[str]) -> tuple[float | None, float]:
+    def _quantity(
+        self, action: Action, amount: Amount | None, words: Sequence[str]
+    ) -> tuple[float | None, float]:
         if action in (Action.OUT, Action.QUERY):
             return None, 1.0
         if amount is not None and amount.value is not None:

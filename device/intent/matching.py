@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jellyfish
 from rapidfuzz import fuzz, process
@@ -20,19 +20,33 @@ from device.intent.text import normalise_name
 from device.intent.units import plural, singular
 from device.inventory.catalog import Item
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 #: function words that never name an item by themselves
-STOPWORDS = frozenset(
+STOPWORDS = _words(
     """a an the of some our my your their his her its we i you they he she it them that those these this
     have has had been being were was are is am be to more all any please today tonight yesterday morning
     afternoon evening now again also too another back up down in out off on with for from into and then so
     like about around roughly just only still left over total altogether worth lot lots bit few new old
-    do did does got get there here what which how many much""".split()
+    do did does got get there here what which how many much"""
+)
+#: nouns that name a cut or form of an item, so "salmon fillets" is still salmon
+FORM_NOUNS = _words(
+    """fillet breast thigh wing leg drumstick steak chop patty slice piece wedge half halve portion stick strip chunk
+    cube ball sprig clove leaf leave stalk head bunch bulb floret kernel segment rasher link"""
+)
+_VERB_FORMS = _words(
+    """went go goes gone came come comes was were turned turns looks looked smells smelt tastes seems got gets
+    needs need broke spoilt burnt left ran runs"""
 )
 ACCEPT = 78.0  # lowest score (0-100) that names an item
 TIE = 4.0  # candidates within this many points of the best are "about equal"
-_GENERIC_PLACE = frozenset(
+_GENERIC_PLACE = _words(
     """cooler fridge fridges refrigerator room area storage store stores shelf shelves unit station cupboard
-    closet section rack""".split()
+    closet section rack"""
 )
 _LEADING = frozenset({"the", "our", "my", "a", "main", "big", "little"})
 
@@ -46,6 +60,8 @@ class ItemMatch:
     method: str  # exact, span, fuzzy, phonetic, partial, none
     candidates: tuple[str, ...] = ()
     extra: tuple[str, ...] = ()  # content words that were not part of the item
+    #: a noun right after the item, which only describes it ("the milk steamer", "a salmon burger")
+    modifier: bool = False
 
     @property
     def ambiguous(self) -> bool:
@@ -150,15 +166,21 @@ class ItemMatcher:
                 methods[name] = method
 
         extra: tuple[str, ...] = ()
+        modifier = False
         spans = self.spans(tokens)
         if spans:
             longest = max(end - start for start, end, _ in spans)
             inside = {i for start, end, _ in spans for i in range(start, end) if end - start == longest}
             extra = tuple(t for i, t in enumerate(tokens) if i not in inside and t not in STOPWORDS)
+            after = tokens[max(inside) + 1] if max(inside) + 1 < len(tokens) else ""
+            modifier = _is_head_noun(after)
+            named = {name for start, end, names in spans if end - start == longest for name in names}
             for start, end, names in spans:
                 if end - start == longest:
                     for name in names:
-                        if extra:
+                        if len(named) > 1 and len(spans) > 1:
+                            offer(name, 80.0, "span")  # two items named side by side: "a salmon bagel"
+                        elif extra:
                             offer(name, max(70.0, 92.0 - 6.0 * len(extra)), "span")
                         else:
                             offer(name, 100.0, "exact")  # the whole name among stop words ("of to go cups")
@@ -175,8 +197,9 @@ class ItemMatcher:
         top = max(scores, key=lambda n: scores[n])
         method = methods[top]
         if method == "span" and top in fuzzy_hits:
-            extra = ()  # the leftover word was the item misheard ("balsamic vinager")
-        return _decide(scores, method, extra if method == "span" else ())
+            extra, modifier = (), False  # the leftover word was the item misheard ("balsamic vinager")
+        found = _decide(scores, method, extra if method == "span" else ())
+        return replace(found, modifier=modifier) if method == "span" and found.item else found
 
     def _fuzzy(self, whole: str, offer: Offer) -> None:
         squashed = _compact(whole)
@@ -206,7 +229,9 @@ class ItemMatcher:
         if len(squashed) < 4:
             return
         phon = _phonetic(whole)
-        for _, pscore, idx in process.extract(phon, self._phon_keys, scorer=fuzz.ratio, score_cutoff=85, limit=25):
+        for _, pscore, idx in process.extract(
+            phon, self._phon_keys, scorer=fuzz.ratio, score_cutoff=85, limit=25
+        ):
             raw = max(ratios.get(idx, 0.0), fuzz.ratio(squashed, self._compact_keys[idx]))
             if pscore >= 100 and raw >= 55:
                 offer(self._key_items[idx], 86.0 if raw >= 70 else 82.0, "phonetic")
@@ -224,6 +249,13 @@ class ItemMatcher:
             return
         for name in set.intersection(*sets):
             offer(name, 84.0 - 2.0 * (len(said) - 1), "partial")
+
+
+def _is_head_noun(word: str) -> bool:
+    """Whether ``word``, right after an item's name, is the noun the name describes ("steamer", not "went")."""
+    if not word or word in STOPWORDS or word in _VERB_FORMS or singular(word) in FORM_NOUNS:
+        return False
+    return not word[:1].isdigit() and not word.endswith(("ed", "ing"))
 
 
 def _trim(tokens: Sequence[str]) -> list[str]:

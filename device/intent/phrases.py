@@ -20,6 +20,10 @@ class Verb(Enum):
     PUT = "put"  # put: a move when both ends are said, else an add
 
 
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 def _table(spec: dict[Action, str]) -> dict[tuple[str, ...], Action]:
     table: dict[tuple[str, ...], Action] = {}
     for action, phrases in spec.items():
@@ -33,39 +37,46 @@ def _table(spec: dict[Action, str]) -> dict[tuple[str, ...], Action]:
 #: stock verb phrases -> action (normalised words; "86" is handled by the grammar, it is also a number)
 VERBS = _table(
     {
-        Action.OUT: """out of, run out of, ran out of, are out of, is out of, all out of, sold out, sold out of, no more,
-            is gone, are gone, all gone, gone, is finished, are finished, finished, finished off, used up all, used all,
-            used the last of, is out, are out, have no, got no, there is no, there are no, none left, out of stock,
-            is empty, are empty, mark out, is all gone, are all gone, is done, are done""",
-        Action.MOVE: """move, moved, moving, transfer, transferred, transferring, shift, shifted, relocate, relocated,
-            swap, switch""",
-        Action.WASTE: """waste, wasted, wasting, toss, tossed, tossing, threw out, throw out, thrown out, throwing out,
+        Action.OUT: """
+            out of, run out of, ran out of, are out of, is out of, all out of, sold out, sold out of, no more,
+            is gone, are gone, all gone, gone, is finished, are finished, finished, finished off, used up all,
+            used all, used the last of, is out, are out, have no, got no, there is no, there are no, none left,
+            out of stock, is empty, are empty, mark out, is all gone, are all gone, is done, are done""",
+        Action.MOVE: """
+            move, moved, moving, transfer, transferred, transferring, shift, shifted, relocate, relocated, swap,
+            switch""",
+        Action.WASTE: """
+            waste, wasted, wasting, toss, tossed, tossing, threw out, throw out, thrown out, throwing out,
             threw away, throw away, thrown away, throwing away, bin, binned, binning, chuck, chucked, chuck out,
             chucked out, chucked away, dump, dumped, discard, discarded, spoil, spoiled, spoilt, went off, gone off,
-            went bad, gone bad, has gone off, is bad, are bad, expired, has expired, have expired, dropped, drop, spilled,
-            spilt, spill, broke, broken, burnt, burned, ruined, write off, wrote off, written off, writing off, lost,
-            cracked, log waste, as waste, rotten, moldy, mouldy, went moldy, went mouldy, got rid of, out of date,
-            went sour, gone sour, scrap, scrapped, trashed, trash""",
-        Action.USE: """use, used, using, used up, opened, open, opening, went through, go through, going through,
-            gone through, burned through, ran through, consumed, consume, sold, sell, prepped, removed, remove,
-            subtract, subtracted, minus, deduct, deducted, take out, took out, taken out, pulled out, take off,
-            took off, cooked, served, decrease, decreased, reduce, reduced, withdraw""",
-        Action.ADD: """add, added, adding, receive, received, receiving, got a delivery of, a delivery of, delivery of,
+            went bad, gone bad, has gone off, is bad, are bad, expired, has expired, have expired, dropped, drop,
+            spilled, spilt, spill, broke, broken, burnt, burned, ruined, write off, wrote off, written off,
+            writing off, lost, cracked, log waste, as waste, rotten, moldy, mouldy, went moldy, went mouldy,
+            got rid of, out of date, went sour, gone sour, scrap, scrapped, trashed, trash""",
+        Action.USE: """
+            use, used, using, used up, opened, open, opening, went through, go through, going through, gone through,
+            burned through, ran through, consumed, consume, sold, sell, prepped, removed, remove, subtract,
+            subtracted, minus, deduct, deducted, take out, took out, taken out, pulled out, take off, took off,
+            cooked, served, decrease, decreased, reduce, reduced, withdraw""",
+        Action.ADD: """
+            add, added, adding, receive, received, receiving, got a delivery of, a delivery of, delivery of,
             delivery, delivered, restock, restocked, restocking, put away, came in, come in, just in, arrived,
             bought, purchased, picked up, stock up, stocked up, plus, log, logged, check in, checked in, unloaded,
             top up, topped up, dropped off, drop off, took delivery of, take delivery of, increase, increased, got,
             in came, add on""",
-        Action.SET: """set, count, counted, recount, recounted, counting, have, has, have got, has got, there are,
-            there is, is at, are at, left, remaining, down to, make it, change, changed, update, updated, adjust,
-            adjusted, correct, corrected, should be, in stock, on hand, stock level, stock count, we are at""",
-        Action.QUERY: """running out of, running low on, low on, getting low on, short on, running short on""",
+        Action.SET: """
+            set, count, counted, recount, recounted, counting, have, has, have got, has got, there are, there is,
+            is at, are at, left, remaining, down to, make it, change, changed, update, updated, adjust, adjusted,
+            correct, corrected, should be, in stock, on hand, stock level, stock count, we are at""",
+        Action.QUERY: """
+            running out of, running low on, low on, getting low on, short on, running short on""",
     }
 )
 #: verbs whose action depends on the destination
 CONTEXT_VERBS: dict[tuple[str, ...], Verb] = {
-    **{(w,): Verb.CARRY for w in "take took taking taken pull pulled grab grabbed".split()},
-    **{(w,): Verb.BRING for w in "bring brought carry carried send sent".split()},
-    **{(w,): Verb.PUT for w in "put putting".split()},
+    **{(w,): Verb.CARRY for w in _words("take took taking taken pull pulled grab grabbed")},
+    **{(w,): Verb.BRING for w in _words("bring brought carry carried send sent")},
+    **{(w,): Verb.PUT for w in _words("put putting")},
 }
 #: the weaker verb loses when two appear ("we have used 3 eggs" is a use)
 PRIORITY = {
@@ -207,8 +218,10 @@ def short_reply(tokens: Sequence[str]) -> Action | None:
 
 
 QUESTION_OPENERS = frozenset(
-    """how what where which when do does did is are have has any anything got check show list tell give read
-    should whats hows""".split()
+    _words(
+        """how what where which when do does did is are have has any anything got check show list tell give read
+        should whats hows"""
+    )
 )
 _EXPIRING = re.compile(
     r"\b(expir\w*|going off|go off|goes off|gone off|going bad|go bad|out of date|using up|use up|used up first|"
@@ -233,11 +246,13 @@ def asks_low(text: str) -> bool:
 
 #: words a question wraps around the item; dropped before matching the item
 QUERY_NOISE = frozenset(
-    """how many much do does did we us have has got is are there left remaining any what which where the count on of
+    _words(
+        """how many much do does did we us have has got is are there left remaining any what which where the count on of
     for stock level levels check status inventory about enough still currently now tell me can you show look up in
     kept stored at our it looking quantity amount number total a an some more get give please know let find keep
     located location doing going whats hows expire expires expiring expiry when running low short need order
-    should i out date soon this week today tomorrow next""".split()
+    should i out date soon this week today tomorrow next"""
+    )
 )
 
 _SIZES = r"(large|medium|small|regular|tall|grande|venti|iced|hot|double|triple|single|decaf|skinny)"
@@ -263,7 +278,9 @@ _CHATTER = re.compile(
     r"manager|boss|toilet|bathroom)\b|\bwhat time\b|\bout of time\b|\b(my|your|his|her|the|next|a) (shift|break)\b|"
     r"^(hot behind|behind|corner|heard|yes chef|oui chef|service|hands|walking in|fire|firing|pick up|ordering)\b"
 )
-_LIST_TARGET = re.compile(r"\b(to|on) (the |my |our )?(shopping|order|ordering|prep|to do|todo) list\b|\border$")
+_LIST_TARGET = re.compile(
+    r"\b(to|on) (the |my |our )?(shopping|order|ordering|prep|to do|todo) list\b|\border$"
+)
 _INJECTION = re.compile(
     r"\b(ignore|disregard|forget|override|bypass)\b.*\b(instruction|instructions|rules|prompt|prompts|programming|"
     r"guidelines|guardrails|previous|above|prior|everything|all)\b|"

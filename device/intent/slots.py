@@ -36,7 +36,9 @@ PREPOSITIONS: dict[tuple[str, ...], str] = {
 _PREPOSITION_WORDS = frozenset({"to", "from", "into", "onto", "and", "then"})
 PLACE_SCORE = 0.85
 #: words between a number and its unit that do not change it ("3 more cases", "2 big bags")
-_UNIT_ADJECTIVES = frozenset({"more", "extra", "additional", "whole", "full", "big", "small", "large", "new", "x"})
+_UNIT_ADJECTIVES = frozenset(
+    {"more", "extra", "additional", "whole", "full", "big", "small", "large", "new", "x"}
+)
 _ONE = frozenset({"a", "an", "another", "single", "one"})
 #: a vague amount: the cook did not say how much
 VAGUE = frozenset({"some", "few", "several", "bit", "lot", "lots", "rest", "load", "loads", "the", "all"})
@@ -84,8 +86,8 @@ def find_places(tokens: Sequence[str], places: LocationMatcher) -> list[Place]:
             if end - 1 > start and tokens[end - 1] in _PREPOSITION_WORDS:
                 break  # "from the walk-in cooler | to the bar"
             hit = places.match(tokens[start:end])
-            if hit is not None and hit[1] >= PLACE_SCORE and (best is None or hit[1] >= best.score):
-                best = Place(role, hit[0], hit[1], i, end)
+            if hit is not None and hit[1] >= PLACE_SCORE and (best is None or hit[1] >= best.score - 0.06):
+                best = Place(role, hit[0], hit[1], i, end)  # the longer of near-equal names: "walk-in cooler"
         if best is None:
             i += 1
             continue
@@ -118,6 +120,9 @@ def find_amount(tokens: Sequence[str], units: UnitLexicon) -> tuple[Amount | Non
             i += 1
             continue
         match = parse_number(tokens, i)
+        if match is not None and i and tokens[i - 1] == "and" and match.value < 1:
+            i = match.end  # the "a half" of "a case and a half" belongs to what came before
+            continue
         if match is not None:
             value, end = match.value, match.end
             unit = None

@@ -39,7 +39,9 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _GLUED = re.compile(r"\b(\d+(?:\.\d+)?)([a-z]+)\b")
 _ORDINAL_SUFFIX = frozenset({"st", "nd", "rd", "th"})
 
-DISFLUENCIES = frozenset({"um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "ahh", "hmm", "mm", "mmm", "eh"})
+DISFLUENCIES = frozenset(
+    {"um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "ahh", "hmm", "mm", "mmm", "eh"}
+)
 #: wake-word remnants that speech recognition leaves at the start ("okay nabu, ...")
 WAKE_WORDS = frozenset({"nabu", "naboo", "nabo", "navu", "nabou", "nobu", "noboo", "nabuu"})
 _LEADING_FILLERS: tuple[tuple[str, ...], ...] = (
@@ -110,7 +112,7 @@ def normalise_name(text: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Normalised word tokens of a transcript (fillers not yet removed)."""
     for glyph, ascii_form in _VULGAR.items():
-        text = re.sub(rf"(\d)?{glyph}", lambda m, a=ascii_form: f"{m.group(1) or ''} {a}", text)
+        text = re.sub(rf"(\d)?{glyph}", rf" \g<1> {ascii_form} ", text)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'").replace("\u2044", "/")
@@ -123,7 +125,9 @@ def tokenize(text: str) -> list[str]:
     text = re.sub(r"(?<!\d)/|/(?!\d)", " ", text)
     text = re.sub(r"[^\w\s./]", " ", text)
     text = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text)
-    text = _GLUED.sub(lambda m: m.group(0) if m.group(2) in _ORDINAL_SUFFIX else f"{m.group(1)} {m.group(2)}", text)
+    text = _GLUED.sub(
+        lambda m: m.group(0) if m.group(2) in _ORDINAL_SUFFIX else f"{m.group(1)} {m.group(2)}", text
+    )
     return text.split()
 
 
@@ -147,7 +151,13 @@ def _strip_suffix(tokens: list[str], phrases: Sequence[tuple[str, ...]]) -> bool
 
 def starts_number(token: str) -> bool:
     """Whether a number phrase could begin with ``token``."""
-    return token[:1].isdigit() or token in ONES or token in TEENS or token in TENS or token in ("a", "an", "half")
+    return (
+        token[:1].isdigit()
+        or token in ONES
+        or token in TEENS
+        or token in TENS
+        or token in ("a", "an", "half")
+    )
 
 
 def strip_fillers(tokens: Sequence[str]) -> list[str]:
@@ -188,7 +198,9 @@ def strip_fillers(tokens: Sequence[str]) -> list[str]:
     return out
 
 
-def find_phrases(tokens: Sequence[str], phrases: dict[tuple[str, ...], object], max_len: int) -> list[tuple[int, int]]:
+def find_phrases(
+    tokens: Sequence[str], phrases: dict[tuple[str, ...], object], max_len: int
+) -> list[tuple[int, int]]:
     """Non-overlapping spans of ``tokens`` that are keys of ``phrases``, longest first, scanning left to right."""
     spans: list[tuple[int, int]] = []
     i = 0

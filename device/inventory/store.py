@@ -29,6 +29,7 @@ from device.errors import CatalogError, StoreError
 from device.intent.command import Command
 from device.inventory.catalog import Catalogue, Item, demo_catalogue
 from device.inventory.migrations import Database, open_database, problems
+from device.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,13 @@ class Store:
         self._catalogue: tuple[str, Catalogue] | None = None
 
     # --- opening ---
+    @classmethod
+    def from_settings(cls, settings: Settings, *, check: bool = True) -> Store:
+        """The unit's store as configured: its path, its device id, and every secret kept out of the journal."""
+        return cls.open(
+            settings.db_path, device_id=settings.device_id or None, redact=settings.secrets(), check=check
+        )
+
     @classmethod
     def open(
         cls,

@@ -127,6 +127,8 @@ class DeepgramSession:
         self._finishing = False
         self.sent_s = 0.0
         self.request_id: str | None = None
+        #: seconds the websocket took to open (None until it has), for metrics and the benchmark
+        self.connect_s: float | None = None
         self._finals: list[Result] = []
         self._interim = ""
         self._from_finalize = False
@@ -230,6 +232,7 @@ class DeepgramSession:
 
     async def _run(self) -> None:
         owner = self._owner
+        started = asyncio.get_running_loop().time()
         try:
             try:
                 async with asyncio.timeout(owner.connect_timeout_s):
@@ -243,6 +246,7 @@ class DeepgramSession:
                     )
             except Exception as exc:
                 raise connect_error(exc, timeout_s=owner.connect_timeout_s) from None
+            self.connect_s = asyncio.get_running_loop().time() - started
             self.request_id = self._ws.response.headers.get("dg-request-id") if self._ws.response else None
             sender = asyncio.create_task(self._send_loop(self._ws))
             try:

@@ -126,7 +126,7 @@ merge_config() {
 	CFG[LARDER_DATA_DIR]=/var/lib/larder
 	prompt_missing
 	for key in "${!CFG[@]}"; do
-		[ -n "${CFG[$key]}" ] || unset "CFG[$key]"
+		if [ -z "${CFG[$key]}" ]; then unset "CFG[$key]"; else check_value "$key" "${CFG[$key]}"; fi
 	done
 }
 

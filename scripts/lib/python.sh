@@ -35,7 +35,8 @@ release_id() {
 		"$PYTHON" -c 'import sys; print(sys.version)'
 		cat "$LOCK"
 		if [ -n "$BUNDLE" ]; then
-			(cd "$BUNDLE/wheels" && find . -maxdepth 1 -name '*.whl' -printf '%f %s\n' | LC_ALL=C sort)
+			(cd "$BUNDLE/wheels" && find . -maxdepth 1 -name '*.whl' -printf '%f %s\n' | LC_ALL=C sort &&
+				sha256sum larder-*.whl)
 		else
 			(cd "$SRC" && source_files | xargs -d '\n' sha256sum)
 		fi

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from device.logging_setup import JournalFormatter, SecretScrubber, configure_logging, priority, stream_is_journal
+from device.logging_setup import (
+    JournalFormatter,
+    SecretScrubber,
+    configure_logging,
+    priority,
+    stream_is_journal,
+)
 from device.settings import Settings
 
 DEEPGRAM = "dg_live_4f9c2a7b1e"
@@ -64,7 +70,9 @@ def test_a_secret_inside_another_is_masked_whole() -> None:
     assert SecretScrubber([]).scrub("nothing to hide") == "nothing to hide"
 
 
-def test_journal_stream_gets_priority_prefixes_on_every_line(tmp_path: Path, root_logger: logging.Logger) -> None:
+def test_journal_stream_gets_priority_prefixes_on_every_line(
+    tmp_path: Path, root_logger: logging.Logger
+) -> None:
     path = tmp_path / "journal"
     with path.open("w+") as stream:
         st = os.fstat(stream.fileno())

@@ -12,7 +12,9 @@ import pytest
 UNIT = Path(__file__).resolve().parents[2] / "systemd" / "larder.service"
 EXEC = "/opt/larder/venv/bin/larder"
 
-pytestmark = pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+pytestmark = pytest.mark.skipif(
+    shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed"
+)
 
 
 def unit_with_existing_binary(tmp_path: Path) -> Path:

@@ -14,6 +14,7 @@ from tests.speech import concat, session_cache, silence
 from tests.standins.deepgram import DeepgramStandIn
 from tests.standins.openai import OpenAIStandIn
 
+
 @pytest.fixture(scope="session")
 def deepgram_server() -> Iterator[DeepgramStandIn]:
     with DeepgramStandIn() as server:

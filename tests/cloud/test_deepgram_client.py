@@ -35,7 +35,11 @@ def test_transcript_is_the_final_segments_joined_and_interims_reach_the_caller(
     interims: list[Transcript] = []
     transcript = asyncio.run(hear(make(deepgram.url, catalogue), 3.0, on_interim=interims.append))
     assert transcript.text == "add two cases of soy milk to the bar"
-    assert transcript.engine == "deepgram" and transcript.is_final and transcript.confidence == pytest.approx(0.97)
+    assert (
+        transcript.engine == "deepgram"
+        and transcript.is_final
+        and transcript.confidence == pytest.approx(0.97)
+    )
     assert interims and not any(i.is_final for i in interims)
     assert [i.text for i in interims[:2]] == ["add", "add two"]
     assert "add two cases of soy" in [i.text for i in interims]  # finals so far + the interim words
@@ -85,7 +89,9 @@ def test_finals_that_stop_short_of_the_audio_end_are_accepted_at_the_deadline(
     assert transcript.text == "add three cases of oat milk to the walk-in"
 
 
-def test_unknown_fields_and_message_types_are_tolerated(deepgram: DeepgramStandIn, catalogue: Catalogue) -> None:
+def test_unknown_fields_and_message_types_are_tolerated(
+    deepgram: DeepgramStandIn, catalogue: Catalogue
+) -> None:
     deepgram.script = Script(extra_fields=True)
     transcript = asyncio.run(hear(make(deepgram.url, catalogue), 2.0))
     assert transcript.text == "add three cases of oat milk to the walk-in"
@@ -185,7 +191,9 @@ def test_the_api_key_never_reaches_the_log(
     caplog.set_level(logging.DEBUG)
     asyncio.run(hear(make(deepgram.url, catalogue), 1.0))
     with pytest.raises(DeepgramError) as failed:
-        asyncio.run(hear(DeepgramSpeechToText(url=deepgram.url, api_key="wrong-key-123", catalogue=catalogue), 1.0))
+        asyncio.run(
+            hear(DeepgramSpeechToText(url=deepgram.url, api_key="wrong-key-123", catalogue=catalogue), 1.0)
+        )
     assert failed.value.kind == "auth" and failed.value.permanent
     assert caplog.records  # the run did log (handshake, warnings)
     assert API_KEY not in caplog.text and "wrong-key-123" not in caplog.text

@@ -39,7 +39,9 @@ def test_listen_url_has_the_stream_options_and_one_keyterm_per_term() -> None:
 
 
 def test_listen_url_keeps_parameters_given_in_the_setting_and_uses_keywords_before_nova3() -> None:
-    url = listen_url("wss://dg.example/v1/listen?endpointing=500&tag=kitchen", model="nova-2", keyterms=["oat milk"])
+    url = listen_url(
+        "wss://dg.example/v1/listen?endpointing=500&tag=kitchen", model="nova-2", keyterms=["oat milk"]
+    )
     params = parse_qsl(urlsplit(url).query)
     assert [v for k, v in params if k == "endpointing"] == ["500"]
     assert ("tag", "kitchen") in params
@@ -53,7 +55,9 @@ def test_keyterms_are_items_then_locations_then_aliases_unique_and_capped() -> N
     assert terms[0] == "Oat milk"
     assert len(terms) == MAX_KEYTERMS
     assert len({t.casefold() for t in terms}) == len(terms)  # "oat milk" alias not repeated
-    small = Catalogue(items=(Item(name="basil", unit="bunch", aliases=("fresh basil",)),), locations=("walk-in",))
+    small = Catalogue(
+        items=(Item(name="basil", unit="bunch", aliases=("fresh basil",)),), locations=("walk-in",)
+    )
     assert keyterms(small) == ["basil", "walk-in", "fresh basil"]
 
 
@@ -88,7 +92,9 @@ def test_results_are_read_and_unknown_fields_or_types_tolerated() -> None:
         "is_final": True,
         "speech_final": False,
         "from_finalize": True,
-        "channel": {"alternatives": [{"transcript": " add  three ", "confidence": 0.9, "words": [], "new": 1}]},
+        "channel": {
+            "alternatives": [{"transcript": " add  three ", "confidence": 0.9, "words": [], "new": 1}]
+        },
         "metadata": {"request_id": "r1", "model_info": {"name": "x"}},
         "brand_new_field": {"a": [1]},
     }

@@ -39,7 +39,9 @@ def failover(
 def spoken(text: str) -> bool:
     """Whisper heard the spoken command (not the stand-in's script)."""
     words = text.lower()
-    return "oat milk" in words and ("three" in words or "3" in words) and "walk" in words and "soy" not in words
+    return (
+        "oat milk" in words and ("three" in words or "3" in words) and "walk" in words and "soy" not in words
+    )
 
 
 def test_deepgram_answers_when_it_works(
@@ -107,7 +109,9 @@ def test_unreachable_deepgram_is_answered_by_whisper(
     finally:
         hole.close()
     assert transcript.engine.startswith("whisper") and spoken(transcript.text), transcript.text
-    assert stt.last_failure == {"connect-timeout": "connect_timeout", "dns": "dns", "refused": "refused"}[where]
+    assert (
+        stt.last_failure == {"connect-timeout": "connect_timeout", "dns": "dns", "refused": "refused"}[where]
+    )
 
 
 def test_breaker_skips_deepgram_after_repeated_failures_then_probes_it_again(
@@ -115,7 +119,11 @@ def test_breaker_skips_deepgram_after_repeated_failures_then_probes_it_again(
 ) -> None:
     now = [1000.0]
     stt = failover(
-        deepgram.url, whisper, catalogue, breaker=CircuitBreaker(failure_threshold=2, cooldown_s=30), clock=lambda: now[0]
+        deepgram.url,
+        whisper,
+        catalogue,
+        breaker=CircuitBreaker(failure_threshold=2, cooldown_s=30),
+        clock=lambda: now[0],
     )
     deepgram.script = Script(segments=SCRIPTED, reject=429)
     for _ in range(2):

@@ -33,7 +33,9 @@ def ask(llm: LlmResolver, text: str = TEXT) -> Command:
 def test_a_valid_tool_call_becomes_an_llm_command(openai_api: OpenAIStandIn, catalogue: Catalogue) -> None:
     openai_api.reset(Reply(arguments=GOOD))
     result = ask(resolver(openai_api.base_url, catalogue))
-    assert result == Command(Action.ADD, "oat milk", 3, "case", "walk-in", confidence=0.9, resolver=Resolver.LLM)
+    assert result == Command(
+        Action.ADD, "oat milk", 3, "case", "walk-in", confidence=0.9, resolver=Resolver.LLM
+    )
     assert result.text == TEXT and result.changes_stock
 
 
@@ -65,7 +67,9 @@ def test_the_catalogue_can_change_without_a_restart(openai_api: OpenAIStandIn, c
     llm.set_catalogue(smaller)
     openai_api.reset(Reply(arguments=command("out", item="salmon")))  # no longer stocked
     assert ask(llm).action is Action.UNKNOWN
-    assert set(openai_api.requests[0]["tools"][0]["function"]["parameters"]["properties"]["item"]["enum"]) == {
+    assert set(
+        openai_api.requests[0]["tools"][0]["function"]["parameters"]["properties"]["item"]["enum"]
+    ) == {
         *smaller.names,
         None,
     }
@@ -87,7 +91,9 @@ FAILURES: list[tuple[str, Reply]] = [
 
 
 @pytest.mark.parametrize("reply", [f[1] for f in FAILURES], ids=[f[0] for f in FAILURES])
-def test_every_bad_answer_gives_unknown(openai_api: OpenAIStandIn, catalogue: Catalogue, reply: Reply) -> None:
+def test_every_bad_answer_gives_unknown(
+    openai_api: OpenAIStandIn, catalogue: Catalogue, reply: Reply
+) -> None:
     openai_api.reset(reply)
     llm = resolver(openai_api.base_url, catalogue)
     result = ask(llm)

@@ -1,4 +1,4 @@
-"""The resolver chain with the real grammar and the OpenAI-compatible stand-in, and the gate that decides when to ask."""
+"""The resolver chain with the real grammar and the OpenAI stand-in, and the gate that decides when to ask."""
 
 from __future__ import annotations
 

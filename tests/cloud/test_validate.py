@@ -36,10 +36,16 @@ def check(arguments: Any, catalogue: Catalogue) -> Command:
             Command(Action.MOVE, "bagels", 1, "bag", "freezer", "walk-in"),
         ),
         (command("out", item="salmon"), Command(Action.OUT, "salmon")),
-        (command("query", item="basil", location="walk-in"), Command(Action.QUERY, "basil", location="walk-in")),
+        (
+            command("query", item="basil", location="walk-in"),
+            Command(Action.QUERY, "basil", location="walk-in"),
+        ),
         (command("expiring", within_days=3), Command(Action.EXPIRING, within_days=3)),
         (command("low"), Command(Action.LOW)),
-        ({"action": "add", "item": "butter", "quantity": 2.5}, Command(Action.ADD, "butter", 2.5)),  # nulls omitted
+        (
+            {"action": "add", "item": "butter", "quantity": 2.5},
+            Command(Action.ADD, "butter", 2.5),
+        ),  # nulls omitted
     ],
 )
 def test_valid_answers_become_llm_commands(arguments: Any, expected: Command, catalogue: Catalogue) -> None:

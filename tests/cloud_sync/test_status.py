@@ -41,3 +41,12 @@ def test_status_after_sync_reports_cursor_identity_and_quarantine(cloud: Cloud, 
     assert release_quarantine(store) == 1 and store.backlog() == 1
     sync_now(store, settings)
     assert sync_status(store)["quarantined"] == 1 and store.backlog() == 0
+
+
+def test_missing_postgres_binaries_are_named_plainly(tmp_path: Path) -> None:
+    import pytest
+
+    from tests.pg import PostgresServer, PostgresUnavailable
+
+    with pytest.raises(PostgresUnavailable, match="apt-get install postgresql"):
+        PostgresServer(bin_dir=tmp_path)

@@ -8,9 +8,20 @@ from hypothesis import strategies as st
 
 from device.intent.numbers import parse_number, parse_ordinal, words_to_number
 
-_ONES = "zero one two three four five six seven eight nine".split()
-_TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_TEENS = [
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
 def _below_hundred(n: int, hyphen: bool) -> str:
@@ -32,9 +43,13 @@ def int_to_words(n: int, *, use_and: bool = False, hyphen: bool = False, article
     thousands, rest = divmod(n, 1000)
     hundreds, below = divmod(rest, 100)
     if thousands:
-        parts.append("a thousand" if article and thousands == 1 else f"{_below_hundred(thousands, hyphen)} thousand")
+        parts.append(
+            "a thousand" if article and thousands == 1 else f"{_below_hundred(thousands, hyphen)} thousand"
+        )
     if hundreds:
-        parts.append("a hundred" if article and hundreds == 1 and not thousands else f"{_ONES[hundreds]} hundred")
+        parts.append(
+            "a hundred" if article and hundreds == 1 and not thousands else f"{_ONES[hundreds]} hundred"
+        )
     if below:
         if parts and use_and:
             parts.append("and")
@@ -160,7 +175,15 @@ def test_number_spans(tokens: str, value: float | None, end: int) -> None:
 
 @pytest.mark.parametrize(
     ("text", "day"),
-    [("30th", 30), ("1st", 1), ("2nd", 2), ("23rd", 23), ("thirtieth", 30), ("twenty first", 21), ("third", 3)],
+    [
+        ("30th", 30),
+        ("1st", 1),
+        ("2nd", 2),
+        ("23rd", 23),
+        ("thirtieth", 30),
+        ("twenty first", 21),
+        ("third", 3),
+    ],
 )
 def test_ordinals(text: str, day: int) -> None:
     found = parse_ordinal(text.split())

@@ -44,7 +44,9 @@ def command(action: str, **fields: Any) -> dict[str, Any]:
 class Reply:
     """One scripted answer."""
 
-    arguments: dict[str, Any] | str | None = None  # a dict is JSON-encoded; a str is sent as is (malformed tests)
+    arguments: dict[str, Any] | str | None = (
+        None  # a dict is JSON-encoded; a str is sent as is (malformed tests)
+    )
     status: int = 200
     delay_s: float = 0.0
     content: str | None = None  # a plain text answer (no tool call) when arguments is None
@@ -60,10 +62,17 @@ _ERRORS = {
 }
 
 
-def error_body(status: int, message: str | None = None, kind: str | None = None, code: str | None = None) -> dict:
+def error_body(
+    status: int, message: str | None = None, kind: str | None = None, code: str | None = None
+) -> dict:
     default = _ERRORS.get(status, ("Error.", "invalid_request_error", None))
     return {
-        "error": {"message": message or default[0], "type": kind or default[1], "param": None, "code": code or default[2]}
+        "error": {
+            "message": message or default[0],
+            "type": kind or default[1],
+            "param": None,
+            "code": code or default[2],
+        }
     }
 
 
@@ -192,7 +201,9 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.delay_s:
             time.sleep(reply.delay_s)
         if reply.status != 200:
-            self._send(reply.status, error_body(reply.status), {"retry-after": "1"} if reply.status == 429 else None)
+            self._send(
+                reply.status, error_body(reply.status), {"retry-after": "1"} if reply.status == 429 else None
+            )
             return
         self._send(200, _completion(body, reply))
 
@@ -201,7 +212,11 @@ def _check_request(body: Any) -> tuple[int, str, str | None] | None:
     if not isinstance(body, dict) or not isinstance(body.get("model"), str):
         return 400, "you must provide a model parameter", None
     if body["model"] not in MODELS:
-        return 404, f"The model `{body['model']}` does not exist or you do not have access to it.", "model_not_found"
+        return (
+            404,
+            f"The model `{body['model']}` does not exist or you do not have access to it.",
+            "model_not_found",
+        )
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
         return 400, "'messages' must be a non-empty array", None
@@ -228,7 +243,11 @@ def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
         arguments = reply.arguments if isinstance(reply.arguments, str) else json.dumps(reply.arguments)
         name = reply.tool_name or (offered[0] if offered else "function")
         message["tool_calls"] = [
-            {"id": f"call_{uuid.uuid4().hex[:24]}", "type": "function", "function": {"name": name, "arguments": arguments}}
+            {
+                "id": f"call_{uuid.uuid4().hex[:24]}",
+                "type": "function",
+                "function": {"name": name, "arguments": arguments},
+            }
             for _ in range(reply.calls)
         ]
         finish = "tool_calls"
@@ -241,6 +260,10 @@ def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
         "created": int(time.time()),
         "model": body["model"],
         "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 24, "total_tokens": prompt_tokens + 24},
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": 24,
+            "total_tokens": prompt_tokens + 24,
+        },
         "system_fingerprint": "fp_standin",
     }

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from device.inventory.catalog import Catalogue, demo_catalogue
-from device.protocols import Audio
+from device.protocols import Audio, Transcript
 from device.stt.prompt import initial_prompt
 from device.stt.whisper import WhisperEngine
 from tests.speech import concat, piper, session_cache, silence, trim
@@ -41,3 +41,17 @@ def say(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Audio]:
         return concat(silence(0.2), speech, silence(0.4))
 
     return make
+
+
+@pytest.fixture(scope="session")
+def heard(engine: WhisperEngine, prompt: str, say: Callable[..., Audio]) -> Callable[..., Transcript]:
+    """``heard(text, rate, prompted=True)``: tiny.en's transcript of ``say(text, rate)``, decoded once a session."""
+    memo: dict[tuple[str, float, bool], Transcript] = {}
+
+    def get(text: str, rate: float = 1.0, prompted: bool = True) -> Transcript:
+        key = (text, rate, prompted)
+        if key not in memo:
+            memo[key] = engine.transcribe(say(text, rate), prompt=prompt if prompted else None)
+        return memo[key]
+
+    return get

@@ -66,7 +66,9 @@ def test_audio_is_dropped_after_finish_and_a_session_finishes_once(
     asyncio.run(run())
 
 
-def test_abort_drops_the_audio(engine: WhisperEngine, catalogue: Catalogue, say: Callable[..., Audio]) -> None:
+def test_abort_drops_the_audio(
+    engine: WhisperEngine, catalogue: Catalogue, say: Callable[..., Audio]
+) -> None:
     async def run() -> None:
         session = await WhisperSpeechToText(engine, catalogue).start()
         for chunk in _chunks(say("cancel")):

@@ -1,0 +1,231 @@
+"""Benchmark the cloud voice path: end of speech -> first reply audio with Deepgram answering 300 ms after Finalize.
+
+Runs the `larder simulate` path (Silero endpointing, Deepgram client + Whisper failover, grammar, dialogue, SQLite
+store, Piper replies) over Piper-spoken kitchen commands, with LARDER_DEEPGRAM_URL pointed at the Deepgram
+stand-in (tests/standins/deepgram.py) scripted to return each command's words ``--delay-ms`` after Finalize.
+Reports, per grammar-resolved command, the time from the endpointer's decision (SpeechEnd) to the first reply
+audio, split into Finalize->transcript, transcript->command and command->first audio, with p50/p95/max; the same
+from the acoustic end of speech (adding the endpointer's silence wait); the websocket connect cost; and, for
+comparison, the same figure when Deepgram never answers (deadline, then Whisper) and when it is unreachable.
+
+    .venv/bin/python scripts/bench_cloud.py [--runs 2] [--delay-ms 300] [--realtime] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from device.app import Unit
+from device.audio.wav import RecordingSpeaker, WavMicrophone, write_wav
+from device.inventory.catalog import demo_catalogue
+from device.protocols import CHUNK_SAMPLES, SAMPLE_RATE
+from device.settings import Settings
+from device.stt.deepgram import DeepgramSpeechToText
+from device.tts import split_clauses
+from tests import speech
+from tests.standins.deepgram import API_KEY, DeepgramStandIn, Script
+
+COMMANDS = [
+    "add one case of oat milk to the walk-in",
+    "we used two pounds of butter",
+    "move one case of croissants from the freezer to the walk-in",
+    "how many bagels do we have",
+    "we're out of almond milk",
+    "throw away six avocados",
+    "set whole milk to four gallons",
+    "add two sleeves of takeaway cups to the dry store",
+    "we used a dozen eggs",
+    "add five bottles of vanilla syrup to the bar",
+    "waste one pound of smoked salmon",
+    "how many bags of coffee beans are in the dry store",
+    "add six pints of blueberries",
+    "we have ten bags of frozen berries in the freezer",
+    "add one tub of ice cream",
+    "we used three heads of lettuce",
+    "add four loaves of sourdough to the dry store",
+    "how much basil is left",
+    "we used four quarts of heavy cream",
+    "add two bunches of basil",
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    ms = [v * 1000 for v in values]
+    return {
+        "n": len(ms),
+        "p50_ms": round(percentile(ms, 50), 1),
+        "p95_ms": round(percentile(ms, 95), 1),
+        "max_ms": round(max(ms), 1),
+        "mean_ms": round(statistics.fmean(ms), 1),
+    }
+
+
+async def one(unit: Unit, wav: Path, realtime: bool) -> Any:
+    microphone = WavMicrophone(wav, realtime=realtime)
+    pipeline = unit.pipeline(microphone, RecordingSpeaker(), wake=False)
+    return await pipeline.listen_and_respond(microphone.chunks())
+
+
+async def connect_cost(url: str, rounds: int = 10) -> list[float]:
+    """Seconds from session start to the socket being open (loopback: the handshake and our setup only)."""
+    stt = DeepgramSpeechToText(url=url, api_key=API_KEY, catalogue=demo_catalogue())
+    costs = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        session = await stt.start()
+        while session.connect_s is None and not session.task.done():
+            await asyncio.sleep(0.001)
+        costs.append(session.connect_s or time.perf_counter() - started)
+        await session.feed(speech.silence(CHUNK_SAMPLES / SAMPLE_RATE))
+        await session.abort()
+    await stt.close()
+    return costs
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2, help="passes over the command list")
+    parser.add_argument("--delay-ms", type=float, default=300, help="Deepgram's answer time after Finalize")
+    parser.add_argument("--realtime", action="store_true", help="stream the audio at real-time pace")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench-cloud-"))
+    files = []
+    for index, text in enumerate(COMMANDS):
+        audio = speech.concat(speech.silence(0.3), speech.trim(speech.piper(text)), speech.silence(0.2))
+        path = work / f"command-{index:02d}.wav"
+        write_wav(path, audio, SAMPLE_RATE)
+        files.append((text, path))
+
+    report: dict[str, Any] = {
+        "load_average": os.getloadavg(),
+        "delay_ms": args.delay_ms,
+        "realtime": args.realtime,
+        "commands": len(COMMANDS),
+    }
+    with DeepgramStandIn() as deepgram:
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            data_dir=work / "data",
+            stt="deepgram",
+            deepgram_url=deepgram.url,
+            deepgram_api_key=API_KEY,
+            gpio=False,
+        )
+        unit = Unit(settings)
+        unit.warm_up()
+        report["connect_ms"] = summary(asyncio.run(connect_cost(deepgram.url)))
+
+        rows = []
+        for run in range(args.runs):
+            for text, path in files:
+                deepgram.reset(Script(segments=(text,), finalize_delay_s=args.delay_ms / 1000))
+                unit.stt.breaker.record_success(0.0)
+                result = asyncio.run(one(unit, path, args.realtime))
+                if result is None or result.command is None:
+                    print(f"no result for {text!r}", file=sys.stderr)
+                    continue
+                rows.append((run, result))
+        grammar = [r for _, r in rows if r.command.resolver == "grammar" and r.engine == "deepgram"]
+        for run in range(args.runs):
+            mine = [
+                r for i, r in rows if i == run and r.command.resolver == "grammar" and r.engine == "deepgram"
+            ]
+            report[f"run{run + 1}_endpoint_to_first_audio"] = summary(
+                [
+                    r.speech_end_to_transcript_s + r.transcript_to_command_s + r.command_to_first_audio_s
+                    for r in mine
+                ]
+            )
+        clauses = sorted({split_clauses(r.reply)[0] for r in grammar})
+        synth = []
+        for clause in clauses:
+            started = time.perf_counter()
+            unit.tts.synthesize(clause)
+            synth.append(time.perf_counter() - started)
+        report["piper_first_clause_synth"] = summary(synth)
+        after_endpoint = [
+            r.speech_end_to_transcript_s + r.transcript_to_command_s + r.command_to_first_audio_s
+            for r in grammar
+        ]
+        report["endpoint_to_first_audio"] = summary(after_endpoint)
+        report["speech_end_to_first_audio"] = summary(
+            [r.endpoint_delay_s + v for r, v in zip(grammar, after_endpoint, strict=True)]
+        )
+        report["finalize_to_transcript"] = summary([r.speech_end_to_transcript_s for r in grammar])
+        report["transcript_to_command"] = summary([r.transcript_to_command_s for r in grammar])
+        report["command_to_first_audio"] = summary([r.command_to_first_audio_s for r in grammar])
+        report["statuses"] = {
+            s: sum(r.status == s for r in grammar) for s in sorted({r.status for r in grammar})
+        }
+
+        for label, script in (
+            ("never_answers", Script(answer_finalize=False)),
+            ("refused_429", Script(reject=429)),
+        ):
+            times = []
+            for text, path in files[:5]:
+                deepgram.reset(Script(**{**script.__dict__, "segments": (text,)}))
+                unit.stt.breaker.record_success(0.0)
+                result = asyncio.run(one(unit, path, args.realtime))
+                if result is not None and result.engine.startswith("whisper"):
+                    times.append(
+                        result.speech_end_to_transcript_s
+                        + result.transcript_to_command_s
+                        + result.command_to_first_audio_s
+                    )
+            report[f"failover_{label}_endpoint_to_first_audio"] = summary(times) if times else None
+        unit.close()
+
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(
+        f"Deepgram stand-in answering {args.delay_ms:.0f} ms after Finalize; {len(grammar)} grammar-resolved commands"
+    )
+    print(f"{'stage':40} {'p50':>8} {'p95':>8} {'max':>8}")
+    for key in (
+        "finalize_to_transcript",
+        "transcript_to_command",
+        "command_to_first_audio",
+        "endpoint_to_first_audio",
+        "speech_end_to_first_audio",
+        *(f"run{i + 1}_endpoint_to_first_audio" for i in range(args.runs)),
+        "piper_first_clause_synth",
+        "connect_ms",
+        "failover_never_answers_endpoint_to_first_audio",
+        "failover_refused_429_endpoint_to_first_audio",
+    ):
+        row = report.get(key)
+        if row:
+            print(f"{key:40} {row['p50_ms']:8.0f} {row['p95_ms']:8.0f} {row['max_ms']:8.0f}  ms")
+    print(
+        "statuses:",
+        report["statuses"],
+        " load average before/after:",
+        report["load_average"],
+        os.getloadavg(),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

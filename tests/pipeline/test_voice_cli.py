@@ -1,0 +1,104 @@
+"""`larder transcribe`, `simulate`, `listen` and `run --input demo` as a person runs them: real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from device.audio.wav import write_wav
+from device.protocols import SAMPLE_RATE
+from tests.speech import in_noise
+
+pytestmark = pytest.mark.models
+SEVEN = {"action", "item", "quantity", "unit", "location", "to_location", "confidence"}
+LATENCY = {
+    "endpoint_delay_s",
+    "speech_end_to_transcript_s",
+    "transcript_to_command_s",
+    "command_to_first_audio_s",
+}
+
+
+def larder(tmp_path: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LARDER_")}
+    env |= {"LARDER_DATA_DIR": str(tmp_path / "data"), "LARDER_ENV_FILE": str(tmp_path / "none.env")}
+    return subprocess.run(
+        [sys.executable, "-m", "device", *args], capture_output=True, text=True, env=env, timeout=timeout
+    )
+
+
+def test_transcribe_and_simulate(tmp_path: Path, speech) -> None:
+    clean = speech.utterance("we used two pounds of butter", wake=None)
+    noisy = in_noise(speech.utterance("how many eggs do we have", wake=None), "kitchen", 10)
+    a, b = tmp_path / "butter.wav", tmp_path / "eggs.wav"
+    write_wav(a, clean.audio, SAMPLE_RATE)
+    write_wav(b, noisy.audio, SAMPLE_RATE)
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF nonsense")
+
+    out = larder(tmp_path, "transcribe", str(a), str(bad), "--json")
+    lines = [json.loads(x) for x in out.stdout.splitlines()]
+    assert out.returncode == 1  # one unreadable file, reported, the others still done
+    assert set(lines[0]) == {"file", "text", "seconds"} and "butter" in lines[0]["text"].lower()
+    assert "error" in lines[1] and "Traceback" not in out.stderr
+
+    out = larder(tmp_path, "simulate", str(a), str(b), "--json")
+    assert out.returncode == 0, out.stderr
+    first, second = (json.loads(x) for x in out.stdout.splitlines())
+    assert set(first["command"]) == SEVEN and set(first["latency"]) == LATENCY
+    assert (first["command"]["action"], first["command"]["item"], first["command"]["quantity"]) == (
+        "use",
+        "butter",
+        2,
+    )
+    assert (second["command"]["action"], second["command"]["item"]) == ("query", "eggs")
+    stock = json.loads(larder(tmp_path, "stock", "--json").stdout)
+    assert {(r["item"], r["quantity"]) for r in stock} == {("butter", -2)}
+
+
+def test_listen_demo_prints_events_and_writes_replies(tmp_path: Path) -> None:
+    out = larder(tmp_path, "listen", "--input", "demo", "--json", "--replies", str(tmp_path / "replies"))
+    assert out.returncode == 0, out.stderr
+    events = [json.loads(x) for x in out.stdout.splitlines()]
+    assert sum(e["event"] == "wake" for e in events) == 3
+    assert all("at" in e for e in events)
+    outcomes = [e for e in events if e["event"] == "outcome"]
+    assert [o["status"] for o in outcomes] == ["applied", "answered", "applied"]
+    assert len(list((tmp_path / "replies").glob("*.wav"))) >= 3
+
+
+def test_run_demo_is_the_main_job(tmp_path: Path) -> None:
+    out = larder(tmp_path, "run", "--input", "demo")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("woke") == 3
+    assert "Added 3 cartons of oat milk" in out.stdout
+
+
+def test_daemon_without_a_microphone_keeps_retrying_and_stops_cleanly(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LARDER_")}
+    env |= {
+        "LARDER_DATA_DIR": str(tmp_path / "data"),
+        "LARDER_MIC_RETRY_S": "0.2",
+        "LARDER_MIC_DEVICE": "ReSpeaker",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "device", "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    time.sleep(12)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "ReSpeaker" in err and "Traceback" not in err
+    assert err.count("no microphone") == 1
