@@ -156,7 +156,7 @@ class Unit:
         speaker: Speaker,
         *,
         wake: bool = True,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = time.time,
         is_muted: Callable[[float], bool] = lambda now: False,
     ) -> Any:
         from device.pipeline.endpointing import EndpointConfig
@@ -215,7 +215,8 @@ async def run_daemon(unit: Unit, source: str | None, *, replies_dir: Path | None
     from device.gpio import MuteState
 
     mute = MuteState()
-    pipeline = unit.pipeline(microphone, speaker, is_muted=mute.is_muted)
+    clock = None if source and not realtime else time.time  # a file played fast keeps its own time
+    pipeline = unit.pipeline(microphone, speaker, clock=clock, is_muted=mute.is_muted)
     watchdog = Watchdog.from_env(notifier)
     pipeline.heartbeat = watchdog.heartbeat
     leds = _start_leds(unit)

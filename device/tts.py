@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from device.errors import TtsError
-from device.protocols import Audio
+from device.protocols import Audio, TextToSpeech
 
 if TYPE_CHECKING:
     from device.settings import Settings
@@ -50,27 +50,28 @@ _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]\u201d]))\s+(?=[^a-z\
 _CLAUSE_END = re.compile(r"(?<=[,;:])\s+|(?<=\s[\u2013\u2014-])\s+")
 
 
-def split_clauses(text: str, *, max_chars: int = 60) -> list[str]:
-    """Split a reply into sentences, and sentences longer than ``max_chars`` into clauses at , ; : and dashes.
+def split_clauses(text: str, *, max_chars: int = 60, first_max_chars: int = 40) -> list[str]:
+    """Split a reply into sentences, and long sentences into clauses at , ; : and dashes.
 
-    Clauses are packed back together greedily up to ``max_chars`` so a list of items does not become a string
-    of two-word fragments. Punctuation stays with its clause (Piper uses it for intonation); numbers such as
-    "1.5" and "10,000" are never split.
+    A sentence longer than ``max_chars`` (``first_max_chars`` for the first clause, which the cook waits for) is
+    cut at its clause breaks, and the pieces are packed back together greedily up to that length so a list of
+    items does not become a string of two-word fragments. Punctuation stays with its clause (Piper uses it for
+    intonation); numbers such as "1.5" and "10,000" are never split.
     """
     clauses: list[str] = []
     for sentence in _SENTENCE_END.split(text):
         sentence = " ".join(sentence.split())
         if not sentence:
             continue
-        if len(sentence) <= max_chars:
+        if len(sentence) <= (max_chars if clauses else first_max_chars):
             clauses.append(sentence)
             continue
         current = ""
         for part in _CLAUSE_END.split(sentence):
-            part = part.strip()
             if not part:
                 continue
-            if current and len(current) + 1 + len(part) > max_chars:
+            limit = max_chars if clauses else first_max_chars
+            if current and len(current) + 1 + len(part) > limit:
                 clauses.append(current)
                 current = part
             else:
@@ -182,8 +183,11 @@ class PiperTts:
         return self._scaled(sound)
 
     def prerender(self, phrases: Iterable[str] = COMMON_PHRASES) -> None:
-        """Warm the cache: load each phrase from ``cache_dir`` or render it (and save it there)."""
-        for phrase in phrases:
+        """Warm the cache: load each phrase from ``cache_dir`` or render it (and save it there).
+
+        A phrase is kept clause by clause (``split_clauses``), as the reply speaker asks for it.
+        """
+        for phrase in (clause for text in phrases for clause in split_clauses(text)):
             key = self.cache_key(phrase)
             with self._lock:
                 if key in self._pinned:
@@ -253,3 +257,7 @@ class PiperTts:
             tmp.replace(path)
         except OSError as exc:
             log.warning("cannot keep a rendered phrase in %s: %s", self.cache_dir, exc)
+
+
+if TYPE_CHECKING:  # mypy proves the class implements the protocol
+    _tts: TextToSpeech = PiperTts()

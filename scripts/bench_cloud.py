@@ -6,7 +6,9 @@ stand-in (tests/standins/deepgram.py) scripted to return each command's words ``
 Reports, per grammar-resolved command, the time from the endpointer's decision (SpeechEnd) to the first reply
 audio, split into Finalize->transcript, transcript->command and command->first audio, with p50/p95/max; the same
 from the acoustic end of speech (adding the endpointer's silence wait); the websocket connect cost; and, for
-comparison, the same figure when Deepgram never answers (deadline, then Whisper) and when it is unreachable.
+comparison, the same figure when Deepgram's own endpointing already finalized the words (the stand-in ends the
+utterance on 300 ms of quiet audio, as ``endpointing=300`` does), when it never answers (deadline, then Whisper)
+and when it refuses the connection (Whisper at once).
 
     .venv/bin/python scripts/bench_cloud.py [--runs 2] [--delay-ms 300] [--realtime] [--json]
 """
@@ -177,6 +179,25 @@ def main() -> int:
             s: sum(r.status == s for r in grammar) for s in sorted({r.status for r in grammar})
         }
 
+        endpointed = []
+        for text, path in files:  # Deepgram's own endpointing finalized the words before our Finalize
+            deepgram.reset(
+                Script(segments=(text,), endpoint_on_silence=True, finalize_delay_s=args.delay_ms / 1000)
+            )
+            unit.stt.breaker.record_success(0.0)
+            result = asyncio.run(one(unit, path, args.realtime))
+            if result is not None and result.engine == "deepgram" and result.command.resolver == "grammar":
+                endpointed.append(result)
+        report["endpointed_finalize_to_transcript"] = summary(
+            [r.speech_end_to_transcript_s for r in endpointed]
+        )
+        report["endpointed_endpoint_to_first_audio"] = summary(
+            [
+                r.speech_end_to_transcript_s + r.transcript_to_command_s + r.command_to_first_audio_s
+                for r in endpointed
+            ]
+        )
+
         for label, script in (
             ("never_answers", Script(answer_finalize=False)),
             ("refused_429", Script(reject=429)),
@@ -210,6 +231,8 @@ def main() -> int:
         "speech_end_to_first_audio",
         *(f"run{i + 1}_endpoint_to_first_audio" for i in range(args.runs)),
         "piper_first_clause_synth",
+        "endpointed_finalize_to_transcript",
+        "endpointed_endpoint_to_first_audio",
         "connect_ms",
         "failover_never_answers_endpoint_to_first_audio",
         "failover_refused_429_endpoint_to_first_audio",

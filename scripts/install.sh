@@ -68,6 +68,7 @@ NO_APT=0 NO_USER=0 NO_SYSTEMCTL=0 NO_PROVISION=0 NO_DOCTOR=0 NO_MODELS=0 SKIP_VE
 UNIT_CHANGED=0 RESTART_NEEDED=0 DOCTOR_OK=1 PENDING_RELEASE="" VENV_PY="" SVC_UID=0 SVC_GID=0
 
 need() { [ $# -ge 2 ] || { printf 'install.sh: %s needs a value\n' "$1" >&2 && exit 2; }; }
+folder() { [ -d "$2" ] || die "$1 $2: no such folder"; (cd "$2" && pwd); }
 
 while [ $# -gt 0 ]; do
 	opt=$1
@@ -98,11 +99,11 @@ while [ $# -gt 0 ]; do
 	--dry-run) DRY_RUN=1 ;;
 	--uninstall) UNINSTALL=1 ;;
 	--purge) PURGE=1 ;;
-	--bundle) need "$@" && BUNDLE=$(cd "$2" && pwd) && shift ;;
+	--bundle) need "$@" && BUNDLE=$(folder "$@") && shift ;;
 	--make-bundle) need "$@" && MAKE_BUNDLE=$2 && shift ;;
 	--platform) need "$@" && BUNDLE_PLATFORM=$2 && shift ;;
 	--root) need "$@" && ROOT=${2%/} && shift ;;
-	--source) need "$@" && SRC=$(cd "$2" && pwd) && shift ;;
+	--source) need "$@" && SRC=$(folder "$@") && shift ;;
 	--python) need "$@" && PYTHON=$2 && shift ;;
 	--lock) need "$@" && LOCK=$(realpath "$2") && shift ;;
 	--no-apt) NO_APT=1 ;;
@@ -132,7 +133,7 @@ if [ -n "$MAKE_BUNDLE" ]; then
 	exit 0
 fi
 
-[ "$(id -u)" = 0 ] || [ "$DRY_RUN" = 1 ] || die "run me as root: sudo $0 $*" "a dry run (--dry-run) works without root"
+[ "$(id -u)" = 0 ] || [ "$DRY_RUN" = 1 ] || die "run me as root: sudo $0 ..." "a dry run (--dry-run) works without root"
 if [ -n "$ROOT" ]; then
 	[ -d "$ROOT" ] || die "--root $ROOT is not a folder"
 	ROOT=$(cd "$ROOT" && pwd)

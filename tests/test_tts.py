@@ -36,7 +36,8 @@ REPLY = "Added 3 cases of oat milk to the walk-in."
             "Added 3 cases of oat milk to the walk-in, that's 36 cartons. You're now above par, with 12 more "
             "than you need for the week.",
             [
-                "Added 3 cases of oat milk to the walk-in, that's 36 cartons.",
+                "Added 3 cases of oat milk to the walk-in,",  # the first clause is kept short: heard sooner
+                "that's 36 cartons.",
                 "You're now above par,",
                 "with 12 more than you need for the week.",
             ],
@@ -44,14 +45,15 @@ REPLY = "Added 3 cases of oat milk to the walk-in."
         (
             "Low stock: oat milk, whole milk, eggs, butter, cheddar, bacon, salmon, avocados, basil and lemons.",
             [
-                "Low stock: oat milk, whole milk, eggs, butter, cheddar,",
-                "bacon, salmon, avocados, basil and lemons.",
+                "Low stock: oat milk, whole milk, eggs,",
+                "butter, cheddar, bacon, salmon, avocados, basil and lemons.",
             ],
         ),
         (
             "Moved 2 cases - that leaves 4 in the freezer; want me to reorder some more of them right now?",
             [
-                "Moved 2 cases - that leaves 4 in the freezer;",
+                "Moved 2 cases -",
+                "that leaves 4 in the freezer;",
                 "want me to reorder some more of them right now?",
             ],
         ),
@@ -64,9 +66,10 @@ def test_split_clauses(text: str, clauses: list[str]) -> None:
 
 def test_split_clauses_max_chars() -> None:
     text = "First, second, third."
-    assert split_clauses(text, max_chars=10) == ["First,", "second,", "third."]
-    assert split_clauses(text, max_chars=15) == ["First, second,", "third."]
-    assert split_clauses(text, max_chars=60) == [text]
+    assert split_clauses(text, max_chars=10, first_max_chars=10) == ["First,", "second,", "third."]
+    assert split_clauses(text, max_chars=15, first_max_chars=15) == ["First, second,", "third."]
+    assert split_clauses(text, max_chars=60, first_max_chars=8) == ["First,", "second, third."]
+    assert split_clauses(text) == [text]
 
 
 _words = st.one_of(
@@ -76,16 +79,22 @@ _words = st.one_of(
 )
 
 
-@given(tokens=st.lists(_words, max_size=40), max_chars=st.integers(min_value=5, max_value=80))
-def test_split_clauses_keeps_every_word_and_number(tokens: list[str], max_chars: int) -> None:
+@given(
+    tokens=st.lists(_words, max_size=40),
+    max_chars=st.integers(min_value=5, max_value=80),
+    first_max_chars=st.integers(min_value=5, max_value=80),
+)
+def test_split_clauses_keeps_every_word_and_number(
+    tokens: list[str], max_chars: int, first_max_chars: int
+) -> None:
     text = " ".join(tokens)
-    clauses = split_clauses(text, max_chars=max_chars)
+    clauses = split_clauses(text, max_chars=max_chars, first_max_chars=first_max_chars)
     assert " ".join(clauses) == " ".join(text.split())
     assert all(c and c == c.strip() for c in clauses)
     for number in re.findall(r"\d+[.,]\d+", text):
         assert any(number in clause for clause in clauses)
-    for clause in clauses:
-        if len(clause) > max_chars:  # only a piece with no break inside may be long
+    for index, clause in enumerate(clauses):
+        if len(clause) > (max_chars if index else first_max_chars):  # only an unbreakable piece may be long
             assert not re.search(r"[,;:]\s", clause), clause
 
 
@@ -212,3 +221,15 @@ def test_earcons_come_at_the_voice_rate_and_are_cached(tts: PiperTts) -> None:
     assert np.array_equal(chime, make_earcon("wake", tts.sample_rate))
     with pytest.raises(TtsError):
         tts.earcon("beep")
+
+
+@pytest.mark.models
+def test_a_long_phrase_is_prerendered_clause_by_clause(tts: PiperTts) -> None:
+    phrase = "I didn't catch the quantity, say it again, or press cancel."
+    clauses = split_clauses(phrase)
+    assert len(clauses) == 2
+    tts.prerender([phrase])
+    count = tts.synth_count
+    for clause in clauses:
+        tts.render(clause)
+    assert tts.synth_count == count

@@ -145,8 +145,7 @@ async def _listen(args: argparse.Namespace, *, daemon: bool) -> int:
         microphone = unit.microphone(args.input, realtime=args.realtime)
         speaker = unit.speaker(args.replies, device=False)
         await asyncio.to_thread(unit.warm_up)
-        start = time.time()
-        pipeline = unit.pipeline(microphone, speaker, clock=lambda: start + pipeline.audio_s)
+        pipeline = unit.pipeline(microphone, speaker, clock=None)
         await pipeline.run()
         return 0
     finally:

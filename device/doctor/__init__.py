@@ -5,6 +5,9 @@ each in its own worker thread with a time limit, so no check can crash or hang t
 becomes FAIL with its message and hint, a component missing from this build becomes WARN "not available in
 this build", anything else FAIL naming the error. Components are imported inside the checks (heavy libraries,
 and parts other engineers may not have shipped yet). Messages pass through the secret scrubber.
+
+The checks live beside this module: ``system`` (config, service, clock), ``hardware`` (microphone, speaker,
+buttons and LEDs, models), ``data`` (store, sync) and ``cloud`` (Deepgram, LLM, Supabase).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -38,24 +39,39 @@ def check_microphone(settings: Settings) -> CheckResult:
             f"set LARDER_MIC_CHANNEL to 0-{info.channels - 1}",
         )
     problems: list[AudioError] = []
-    microphone = SoundDeviceMicrophone(
-        str(info.index), settings.mic_channel, retry_s=0.2, on_problem=problems.append
-    )
 
     async def listen() -> list[Any]:
+        """About one second of audio, or stop at the first problem the microphone reports (or after 3 s)."""
         chunks: list[Any] = []
-        async with asyncio.timeout(3.0):
+        trouble = asyncio.Event()
+
+        def problem(error: AudioError) -> None:
+            problems.append(error)
+            trouble.set()
+
+        microphone = SoundDeviceMicrophone(
+            str(info.index), settings.mic_channel, retry_s=0.2, on_problem=problem
+        )
+
+        async def read() -> None:
             async for chunk in microphone.chunks():
                 chunks.append(chunk)
-                if len(chunks) >= 32 or problems:  # about one second
-                    break
-        await microphone.close()
+                if len(chunks) >= 32:
+                    return
+
+        tasks = {asyncio.create_task(read()), asyncio.create_task(trouble.wait())}
+        try:
+            await asyncio.wait(tasks, timeout=3.0, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            # SoundDeviceMicrophone.close() can raise QueueFull when its queue is full: the audio is measured already
+            with contextlib.suppress(asyncio.QueueFull):
+                await microphone.close()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         return chunks
 
-    try:
-        chunks = asyncio.run(listen())
-    except TimeoutError:
-        chunks = []
+    chunks = asyncio.run(listen())
     if not chunks:
         if problems:
             return _busy("microphone", problems[0])

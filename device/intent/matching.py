@@ -1,10 +1,10 @@
-"""Words -> catalogue items and locations: exact names and aliases, plurals, fuzzy and phonetic near-misses.
+"""Words -> catalogue items: exact names and aliases, plurals, fuzzy and phonetic near-misses.
 
 Speech recognition hears "crossants", "oat lee", "sill antro": ``ItemMatcher`` scores every item by the best of
 an exact hit (name, alias, plural or singular, spaces ignored), an exact hit on part of the words, a fuzzy
 (rapidfuzz) ratio, a phonetic (metaphone) match, and a partial name ("oil" in "olive oil"). Items scoring about
-the same are reported as candidates instead of picking one. ``LocationMatcher`` does the same for locations,
-ignoring generic words ("the walk-in cooler" -> "walk-in"). Indexes are built once; matching is pure.
+the same are reported as candidates instead of picking one (locations: ``locations.LocationMatcher``). The index
+is built once; matching is pure.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ STOPWORDS = _words(
     have has had been being were was are is am be to more all any please today tonight yesterday morning
     afternoon evening now again also too another back up down in out off on with for from into and then so
     like about around roughly just only still left over total altogether worth lot lots bit few new old
-    do did does got get there here what which how many much"""
+    do did does got get there here what which how many much by"""
 )
 #: nouns that name a cut or form of an item, so "salmon fillets" is still salmon
 FORM_NOUNS = _words(
@@ -44,11 +44,6 @@ _VERB_FORMS = _words(
 )
 ACCEPT = 78.0  # lowest score (0-100) that names an item
 TIE = 4.0  # candidates within this many points of the best are "about equal"
-_GENERIC_PLACE = _words(
-    """cooler fridge fridges refrigerator room area storage store stores shelf shelves unit station cupboard
-    closet section rack"""
-)
-_LEADING = frozenset({"the", "our", "my", "a", "main", "big", "little"})
 
 
 @dataclass(frozen=True)
@@ -274,50 +269,3 @@ def _decide(scores: dict[str, float], method: str, extra: tuple[str, ...]) -> It
         return NO_MATCH
     rivals = tuple(name for name, score in ranked if score >= best - TIE)
     return ItemMatch(best_name, best / 100.0, method, rivals if len(rivals) > 1 else (), extra)
-
-
-class LocationMatcher:
-    """Index of the catalogue's locations and the ways they are said."""
-
-    def __init__(self, locations: Sequence[str]) -> None:
-        self._exact: dict[str, str] = {}
-        cores: dict[str, set[str]] = defaultdict(set)
-        for loc in locations:
-            key = normalise_name(loc)
-            if not key:
-                continue
-            self._exact.setdefault(key, loc)
-            self._exact.setdefault(_compact(key), loc)
-            core = _core(key.split())
-            if core:
-                cores[core].add(loc)
-        self._core = {core: next(iter(locs)) for core, locs in cores.items() if len(locs) == 1}
-        self._keys = list(self._exact)
-        self._key_locs = [self._exact[k] for k in self._keys]
-        self.max_words = max((len(k.split()) for k in self._exact), default=1) + 2
-
-    def match(self, tokens: Sequence[str]) -> tuple[str, float] | None:
-        """The location ``tokens`` name as (canonical name, score 0-1), or ``None``."""
-        words = list(tokens)
-        while words and words[0] in _LEADING:
-            words.pop(0)
-        if not words:
-            return None
-        phrase = " ".join(words)
-        if phrase in self._exact:
-            return self._exact[phrase], 1.0
-        if _compact(phrase) in self._exact:
-            return self._exact[_compact(phrase)], 0.98
-        core = _core(words)
-        if core and core in self._core:
-            return self._core[core], 0.95
-        best = process.extractOne(phrase, self._keys, scorer=fuzz.ratio, score_cutoff=85)
-        if best is None and core:
-            best = process.extractOne(core, self._keys, scorer=fuzz.ratio, score_cutoff=88)
-        if best is not None:
-            return self._key_locs[best[2]], best[1] / 100.0 * 0.95
-        return None
-
-
-def _core(words: Sequence[str]) -> str:
-    return " ".join(w for w in words if w not in _GENERIC_PLACE and w not in _LEADING)

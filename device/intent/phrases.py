@@ -5,7 +5,6 @@ prompt injections. Data plus small pure predicates over normalised tokens; the p
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from enum import Enum
 
 from device.intent.command import Action
@@ -63,7 +62,7 @@ VERBS = _table(
             delivery, delivered, restock, restocked, restocking, put away, came in, come in, just in, arrived,
             bought, purchased, picked up, stock up, stocked up, plus, log, logged, check in, checked in, unloaded,
             top up, topped up, dropped off, drop off, took delivery of, take delivery of, increase, increased, got,
-            in came, add on""",
+            in came, add on, came, come""",
         Action.SET: """
             set, count, counted, recount, recounted, counting, have, has, have got, has got, there are, there is,
             is at, are at, left, remaining, down to, make it, change, changed, update, updated, adjust, adjusted,
@@ -89,133 +88,21 @@ PRIORITY = {
     Action.SET: 6,
 }
 #: weak verbs: a verb phrase that is only a verb when nothing stronger is said
-WEAK = frozenset({("got",), ("have",), ("has",), ("left",), ("remaining",), ("drop",), ("open",), ("lost",)})
+WEAK = frozenset(
+    {
+        ("got",),
+        ("have",),
+        ("has",),
+        ("left",),
+        ("remaining",),
+        ("drop",),
+        ("open",),
+        ("lost",),
+        ("came",),
+        ("come",),
+    }
+)
 MAX_VERB_WORDS = max(len(k) for k in (*VERBS, *CONTEXT_VERBS))
-
-_UNDO = {
-    "undo",
-    "undo that",
-    "undo it",
-    "undo this",
-    "undo last",
-    "scratch that",
-    "scratch it",
-    "take that back",
-    "take it back",
-    "reverse that",
-    "reverse it",
-    "revert",
-    "revert that",
-    "revert it",
-    "go back",
-    "delete that",
-    "delete the last one",
-    "delete the last entry",
-    "remove that",
-    "remove the last entry",
-    "remove the last one",
-    "that was wrong undo",
-    "that was a mistake",
-    "my mistake",
-    "my bad",
-    "oops",
-    "back that out",
-}
-_UNDO_LAST = re.compile(r"^undo (the )?(last|previous) (one|thing|entry|change|command|action|update)$")
-_CANCEL = {
-    "never mind",
-    "nevermind",
-    "cancel",
-    "cancel that",
-    "cancel it",
-    "cancel this",
-    "stop",
-    "stop that",
-    "stop it",
-    "forget it",
-    "forget that",
-    "forget about it",
-    "abort",
-    "do not",
-    "do not do that",
-    "do not do it",
-    "leave it",
-    "ignore that",
-    "ignore it",
-    "not that",
-    "wrong",
-    "that is wrong",
-    "that is not right",
-    "that is not it",
-    "no thanks",
-    "no thank you",
-    "not now",
-    "hold on",
-    "hang on",
-    "quit",
-    "exit",
-}
-_NO = frozenset({"no", "nope", "nah", "wait", "oh"})
-_INTERJECTIONS = frozenset({"oops", "sorry", "whoops", "oh", "ah", "damn", "shoot", "actually"})
-_CONFIRM = {
-    "confirm",
-    "confirmed",
-    "correct",
-    "right",
-    "that is right",
-    "that is correct",
-    "that is it",
-    "that is the one",
-    "do it",
-    "go ahead",
-    "go for it",
-    "affirmative",
-    "exactly",
-    "perfect",
-    "okay",
-    "ok",
-    "sure",
-    "sounds good",
-    "please do",
-    "absolutely",
-    "definitely",
-    "yes please",
-    "you got it",
-    "good",
-    "all good",
-    "looks good",
-    "sounds right",
-}
-_YES = frozenset({"yes", "yeah", "yep", "yup", "yea", "ya", "aye", "yah"})
-
-
-def short_reply(tokens: Sequence[str]) -> Action | None:
-    """UNDO, CANCEL or CONFIRM when the whole utterance is one of those replies, else ``None``."""
-    words = list(tokens)
-    while len(words) > 1 and words[0] in _INTERJECTIONS:
-        words = words[1:]  # "oops, undo that", "sorry, cancel"
-    text = " ".join(words)
-    if text in _UNDO or _UNDO_LAST.match(text):
-        return Action.UNDO
-    rest = words
-    while rest and rest[0] in _YES:
-        rest = rest[1:]
-    if len(rest) < len(words) and (not rest or " ".join(rest) in _CONFIRM):
-        return Action.CONFIRM
-    if text in _CONFIRM:
-        return Action.CONFIRM
-    rest = words
-    while rest and rest[0] in _NO:
-        rest = rest[1:]
-    if len(rest) < len(words) and not rest and words[0] != "oh":
-        return Action.CANCEL
-    tail = " ".join(rest)
-    if tail in _CANCEL:
-        return Action.CANCEL
-    if len(rest) < len(words) and (tail in _UNDO or _UNDO_LAST.match(tail)):
-        return Action.UNDO
-    return None
-
 
 QUESTION_OPENERS = frozenset(
     _words(
@@ -232,6 +119,7 @@ _LOW = re.compile(
     r"\b(low on|running low|getting low|is low|are low|low stock|need to order|needs ordering|need ordering|"
     r"should (we|i) order|to order|order list|ordering list|shopping list|reorder|re order|below par|under par|"
     r"short on|running short|running out|what do we need|need restocking|needs restocking|restock list|"
+    r"needs? (to be )?(re)?order(ed|ing)|"
     r"need more of|what are we out of|what is out|what is low|anything low)\b"
 )
 
@@ -247,11 +135,11 @@ def asks_low(text: str) -> bool:
 #: words a question wraps around the item; dropped before matching the item
 QUERY_NOISE = frozenset(
     _words(
-        """how many much do does did we us have has got is are there left remaining any what which where the count on of
-    for stock level levels check status inventory about enough still currently now tell me can you show look up in
-    kept stored at our it looking quantity amount number total a an some more get give please know let find keep
-    located location doing going whats hows expire expires expiring expiry when running low short need order
-    should i out date soon this week today tomorrow next"""
+        """how many much do does did we us have has got is are there left remaining any what which where the count
+        on of for stock level levels check status inventory about enough still currently now tell me can you show
+        look up in kept stored at our it looking quantity amount number total a an some more get give please know
+        let find keep located location doing going whats hows expire expires expiring expiry when running low short
+        need order should i out date soon this week today tomorrow next"""
     )
 )
 
@@ -289,7 +177,7 @@ _INJECTION = re.compile(
     r"\b(you are now|from now on|act as|pretend|roleplay|role play|jailbreak|new instruction|new instructions|"
     r"prompt injection|system prompt|your instructions|your prompt|your rules|previous instructions|"
     r"api key|password|credentials|secret key|access token|env file|environment variable|sql|drop table|"
-    r"rm rf|shell|execute|run the command|repeat after me|say the following)\b|"
+    r"rm rf|execute|run the command|repeat after me|say the following)\b|"
     r"\b(delete|wipe|erase|clear|reset|drop|destroy|purge|remove|zero|empty|nuke)( out)? (the |all |all the |my |"
     r"your |our |whole |entire |of )*(everything|database|db|inventory|journal|records|data|history|stock|items|"
     r"products|it all)\b|\b(delete|wipe|erase|destroy|purge|nuke)\b.*\b(everything|database|all)\b|"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from device.intent.matching import LocationMatcher
+from device.intent.locations import LocationMatcher
 from device.intent.numbers import ARTICLES, parse_number
 from device.intent.units import UnitLexicon
 
@@ -41,7 +41,9 @@ _UNIT_ADJECTIVES = frozenset(
 )
 _ONE = frozenset({"a", "an", "another", "single", "one"})
 #: a vague amount: the cook did not say how much
-VAGUE = frozenset({"some", "few", "several", "bit", "lot", "lots", "rest", "load", "loads", "the", "all"})
+VAGUE = frozenset({"some", "few", "several", "bit", "lot", "lots", "rest", "load", "loads"})
+#: "the salmon", "all the bagels": a particular lot, amount not said
+DEFINITE = frozenset({"the", "all", "those", "these", "that"})
 #: ASR hears "two" and "four" as these before a unit ("add to cases")
 _ASR_NUMBERS = {"to": 2.0, "too": 2.0, "for": 4.0}
 
@@ -162,5 +164,10 @@ def article_before_item(tokens: Sequence[str]) -> bool:
 
 
 def vague_amount(tokens: Sequence[str]) -> bool:
-    """ "some", "a few", "the" salmon: an amount not said."""
+    """ "some", "a few", "a bit of": an amount, but not said."""
     return any(t in VAGUE for t in tokens)
+
+
+def definite(tokens: Sequence[str]) -> bool:
+    """ "the salmon", "all the bagels": that stock, however much of it there is."""
+    return any(t in DEFINITE for t in tokens)

@@ -36,6 +36,8 @@ _CONTRACTIONS = [
 ]
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+#: "1,5 kg": a comma before one or two digits is a decimal point, never a thousands separator
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d{1,2}\b)")
 _GLUED = re.compile(r"\b(\d+(?:\.\d+)?)([a-z]+)\b")
 _ORDINAL_SUFFIX = frozenset({"st", "nd", "rd", "th"})
 
@@ -102,11 +104,18 @@ _APPROX = frozenset({"like", "about", "around", "roughly", "approximately", "app
 
 
 def normalise_name(text: str) -> str:
-    """Lower case, no accents, hyphens and punctuation as spaces: "Walk-In" -> "walk in"."""
+    """Lower case, no accents, punctuation as spaces, digits apart: "Walk-In" -> "walk in", "7up" -> "7 up"."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     text = re.sub(r"[^a-z0-9./ ]+", " ", text.replace("'", ""))
-    return " ".join(text.split())
+    return " ".join(_unglue(text).split())
+
+
+def _unglue(text: str) -> str:
+    """ "5kg" -> "5 kg", as speech-to-text writes it either way; ordinals ("30th") stay whole."""
+    return _GLUED.sub(
+        lambda m: m.group(0) if m.group(2) in _ORDINAL_SUFFIX else f"{m.group(1)} {m.group(2)}", text
+    )
 
 
 def tokenize(text: str) -> list[str]:
@@ -121,14 +130,12 @@ def tokenize(text: str) -> list[str]:
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
     text = _THOUSANDS.sub("", text)
+    text = _DECIMAL_COMMA.sub(".", text)
     text = text.replace("&", " and ").replace("+", " plus ").replace("@", " at ")
     text = re.sub(r"(?<!\d)/|/(?!\d)", " ", text)
     text = re.sub(r"[^\w\s./]", " ", text)
     text = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text)
-    text = _GLUED.sub(
-        lambda m: m.group(0) if m.group(2) in _ORDINAL_SUFFIX else f"{m.group(1)} {m.group(2)}", text
-    )
-    return text.split()
+    return _unglue(text).split()
 
 
 def _strip_prefix(tokens: list[str], phrases: Sequence[tuple[str, ...]]) -> bool:

@@ -106,7 +106,7 @@ class VoicePipeline:
         dialogue: DialoguePort,
         speaker: ReplySpeaker,
         bus: ev.EventBus,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = time.time,
         timeouts: StageTimeouts | None = None,
         followup_s: float = 5.0,
         is_muted: Callable[[float], bool] = lambda now: False,
@@ -122,7 +122,10 @@ class VoicePipeline:
         self.dialogue = dialogue
         self.speaker = speaker
         self.bus = bus
-        self.clock = clock
+        self.audio_s = 0.0
+        epoch = time.time()
+        # no clock: time follows the audio (a file played faster than real time keeps confirmation windows true)
+        self.clock = clock or (lambda: epoch + self.audio_s)
         self.timeouts = timeouts or StageTimeouts()
         self.followup = EndpointConfig(
             end_silence_s=endpoint.end_silence_s,
@@ -132,7 +135,6 @@ class VoicePipeline:
         )
         self.is_muted = is_muted
         self.preroll = PreRoll(preroll_s)
-        self.audio_s = 0.0
         self._gate_until_s = 0.0
         self._listen_next: str | None = None
         self._next_tick_s = 0.0

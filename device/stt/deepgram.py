@@ -47,9 +47,7 @@ _WIRE_LOG.setLevel(logging.INFO)
 
 KEEPALIVE_S = 4.0  # Deepgram closes a stream after ~10 s without data
 CLOSE_WAIT_S = 1.0  # how long to wait for Metadata and the close after CloseStream
-SETTLE_S = (
-    0.6  # audio after the last final that may stay unfinalized when Deepgram already ended the utterance
-)
+SETTLE_S = 0.6  # audio after the last final that may stay unfinalized once Deepgram ended the utterance
 GRACE_S = 0.1  # after Finalize, wait at least this long for a from_finalize result before settling
 POLL_S = 0.05  # how often finish looks for a close frame that arrived while waiting
 

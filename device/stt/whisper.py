@@ -26,7 +26,7 @@ import numpy as np
 
 from device.errors import SttError
 from device.inventory.catalog import Catalogue
-from device.protocols import SAMPLE_RATE, Audio, Transcript
+from device.protocols import SAMPLE_RATE, Audio, SpeechToText, Transcript
 from device.settings import Settings, WhisperModelName
 from device.stt.prompt import initial_prompt
 
@@ -217,3 +217,7 @@ class WhisperSpeechToText:
     async def start(self, on_interim: Callable[[Transcript], None] | None = None) -> _WhisperSession:
         """A new session; Whisper has no interim results, so ``on_interim`` is never called."""
         return _WhisperSession(self.engine, self.prompt)
+
+
+if TYPE_CHECKING:  # mypy proves the classes implement the protocols
+    _stt: SpeechToText = WhisperSpeechToText(WhisperEngine(Path()), Catalogue(items=(), locations=()))

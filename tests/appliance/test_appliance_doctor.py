@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
@@ -147,6 +152,56 @@ def test_a_check_can_crash_hang_or_be_missing_without_stopping_the_report() -> N
     missing = _guarded(CheckSpec("z", not_shipped), settings)
     assert missing.status is Status.WARN and "not available in this build" in missing.message
     assert "not available in this build: z" in format_report([missing])
+
+
+ASOUNDRC = """
+pcm.noisefile {{ type file slave.pcm "null" file "/dev/null" infile "{raw}" format "raw" }}
+pcm.kitchen {{
+    type plug
+    slave {{ pcm "noisefile" format S16_LE rate 16000 channels 1 }}
+    hint {{ show on description "noise played from a file" }}
+}}
+pcm.silent {{ type null hint {{ show on description "a muted microphone" }} }}
+"""
+REPORT = (
+    "import json; from device.doctor import run_checks; "
+    "print(json.dumps([r.to_json() for r in run_checks(only={})]))"
+)
+
+
+def doctor_with_alsa(home: Path, only: list[str], **env: str) -> dict:
+    """The checks in a fresh process whose ALSA (and so PortAudio) sees the devices in ``home/.asoundrc``."""
+    result = subprocess.run(
+        [sys.executable, "-c", REPORT.format(only)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOME": str(home), **env},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return {r["name"]: r for r in json.loads(result.stdout)}
+
+
+def test_microphone_hears_signal_and_speaker_plays_through_alsa(tmp_path: Path) -> None:
+    raw = tmp_path / "noise.raw"
+    noise = np.random.default_rng(7).normal(0, 1500, 16000 * 10).astype("<i2")  # about -27 dBFS of hiss
+    raw.write_bytes(noise.tobytes())
+    (tmp_path / ".asoundrc").write_text(ASOUNDRC.format(raw=raw))
+    got = doctor_with_alsa(
+        tmp_path, ["microphone", "speaker"], LARDER_MIC_DEVICE="kitchen", LARDER_SPEAKER_DEVICE="silent"
+    )
+    assert (
+        got["microphone"]["status"] == "PASS"
+        and "kitchen channel 0: level -2" in got["microphone"]["message"]
+    )
+    assert got["speaker"]["status"] == "PASS" and "silent" in got["speaker"]["message"]
+    muted = doctor_with_alsa(tmp_path, ["microphone"], LARDER_MIC_DEVICE="silent")["microphone"]
+    assert (
+        muted["status"] == "FAIL" and "digital silence" in muted["message"] and "alsamixer" in muted["hint"]
+    )
+    wrong = doctor_with_alsa(tmp_path, ["microphone"], LARDER_MIC_DEVICE="ReSpeaker")["microphone"]
+    assert wrong["status"] == "FAIL" and "kitchen" in wrong["message"] and "silent" in wrong["message"]
 
 
 @pytest.mark.models

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import pytest
 
 from device.errors import ConfigError, SttError
 from device.inventory.catalog import Catalogue
-from device.protocols import CHUNK_SAMPLES, Transcript
+from device.protocols import CHUNK_SAMPLES, Audio, Transcript
 from device.stt.deepgram import DeepgramSpeechToText
 from device.stt.deepgram_wire import MAX_MESSAGE_BYTES, MIN_MESSAGE_BYTES, DeepgramError
 from tests.cloud.helpers import noise, stream
@@ -79,6 +80,33 @@ def test_settles_without_from_finalize_when_deepgram_already_ended_the_utterance
     transcript = asyncio.run(hear(make(deepgram.url, catalogue, finalize_timeout_s=5.0), 2.5))
     assert transcript.text == "add three cases of oat milk to the walk-in"
     assert not any(m.get("from_finalize") for m in deepgram.streams[0].sent)
+
+
+def test_a_transcript_deepgram_endpointed_on_the_pause_comes_back_without_waiting(
+    deepgram: DeepgramStandIn, catalogue: Catalogue, command_audio: Audio
+) -> None:
+    deepgram.script = Script(
+        segments=("add three cases of oat milk", "to the walk-in"), endpoint_on_silence=True
+    )
+    stt = make(deepgram.url, catalogue, finalize_timeout_s=5.0)
+
+    async def go() -> tuple[Transcript, float]:
+        session = await stt.start()
+        for start in range(0, len(command_audio), CHUNK_SAMPLES):
+            await session.feed(command_audio[start : start + CHUNK_SAMPLES])
+            await asyncio.sleep(0.002)
+        await asyncio.sleep(0.2)  # the endpointed final is on its way before our own endpointer decides
+        started = time.monotonic()
+        transcript = await session.finish()
+        waited = time.monotonic() - started
+        await stt.close()
+        return transcript, waited
+
+    transcript, waited = asyncio.run(go())
+    assert transcript.text == "add three cases of oat milk to the walk-in"
+    finals = [m for m in deepgram.streams[0].sent if m.get("is_final")]
+    assert finals[-1]["speech_final"] and not any(m.get("from_finalize") for m in finals)
+    assert waited < 2.0  # settled on the endpointed final, not on the 5 s deadline
 
 
 def test_finals_that_stop_short_of_the_audio_end_are_accepted_at_the_deadline(

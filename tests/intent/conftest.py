@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
-
 import pytest
 
 from device.intent.grammar import Grammar
 from device.inventory.catalog import Catalogue, demo_catalogue, load_csv
-
-DATA = Path(__file__).resolve().parents[1] / "data"
-HOLDOUT = Path(__file__).resolve().parent / "data"
-#: a fixed "today" (a Tuesday) so expiry dates are reproducible
-TODAY = date(2025, 11, 25)
+from tests.intent.common import DATA
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from device.intent.command import Action
 from device.intent.grammar import Grammar
 from device.intent.units import plural
 from device.inventory.catalog import Catalogue, demo_catalogue, load_csv
-from tests.intent.conftest import DATA, HOLDOUT, TODAY
+from tests.intent.common import DATA, HOLDOUT, TODAY
 
 KEYS = ("action", "item", "quantity", "unit", "location", "to_location")
 SETS: dict[str, tuple[Path | None, Path]] = {

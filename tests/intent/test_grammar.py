@@ -9,7 +9,8 @@ import pytest
 
 from device.intent.command import Action, Command
 from device.intent.grammar import Grammar
-from tests.intent.conftest import TODAY
+from device.inventory.catalog import Catalogue, Item
+from tests.intent.common import TODAY
 
 # text -> (action, item, quantity, unit, location, to_location)
 ROWS: dict[Action, list[tuple[str, tuple[Any, ...]]]] = {
@@ -275,3 +276,51 @@ def test_two_items_side_by_side_are_not_guessed(grammar: Grammar) -> None:
     command = grammar.parse("we wasted a salmon bagel", today=TODAY)
     assert set(command.candidates) == {"salmon", "bagels"}
     assert command.confidence <= 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "item", "quantity"),
+    [
+        ("use a few eggs", Action.USE, "eggs", None),  # "a few" is no number
+        ("add some bagels", Action.ADD, "bagels", None),
+        ("I dropped the salmon", Action.WASTE, "salmon", None),  # that stock, amount not said
+        ("add an avocado", Action.ADD, "avocados", 1),
+        ("three cases of oat milk just came in to the walk in", Action.ADD, "oat milk", 3),
+        ("increase eggs by 6", Action.ADD, "eggs", 6),
+        ("reduce eggs by 6", Action.USE, "eggs", 6),
+        ("24 eggs left", Action.SET, "eggs", 24),
+        ("eggs count 24", Action.SET, "eggs", 24),
+        ("we sold out of croissants", Action.OUT, "croissants", None),
+        ("what needs to be ordered", Action.LOW, None, None),
+        ("when does the salmon expire", Action.EXPIRING, "salmon", None),
+        ("no, add 3 eggs", Action.ADD, "eggs", 3),
+        ("eggs 24", Action.UNKNOWN, None, None),  # no verb: could as well be an order
+    ],
+)
+def test_more_phrasings(
+    grammar: Grammar, text: str, action: Action, item: str | None, quantity: float | None
+) -> None:
+    command = grammar.parse(text, today=TODAY)
+    assert (command.action, command.item, command.quantity) == (action, item, quantity)
+
+
+def test_item_names_with_numbers_in_them() -> None:
+    catalogue = Catalogue(
+        items=(Item("7up", "can", aliases=("seven up",)), Item("00 flour", "kg", aliases=("tipo 00",))),
+        locations=("bar",),
+    )
+    grammar = Grammar(catalogue)
+    for text, quantity, unit, item in [
+        ("add 2 cans of 7up", 2, "can", "7up"),
+        ("add 7up", 1, None, "7up"),
+        ("add seven up", 1, None, "7up"),
+        ("add 5 kg of 00 flour", 5, "kg", "00 flour"),
+        ("add 3 tipo 00", 3, None, "00 flour"),
+    ]:
+        command = grammar.parse(text, today=TODAY)
+        assert (command.quantity, command.unit, command.item) == (quantity, unit, item), text
+
+
+@pytest.mark.parametrize(("text", "quantity"), [("add 1,5 kg of flour", 1.5), ("add 12,5 kg of flour", 12.5)])
+def test_decimal_comma(grammar: Grammar, text: str, quantity: float) -> None:
+    assert grammar.parse(text, today=TODAY).quantity == quantity

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from device.intent.matching import ItemMatcher, LocationMatcher
+from device.intent.locations import LocationMatcher
+from device.intent.matching import ItemMatcher
 from device.inventory.catalog import Catalogue, Item
 
 
@@ -176,6 +177,7 @@ def test_words_that_are_not_items(eval_items: ItemMatcher, said: str) -> None:
         ("the bar", "bar"),
         ("freezer", "freezer"),
         ("the frezer", "freezer"),
+        ("the fridge", "line fridge"),  # the only fridge
     ],
 )
 def test_locations(eval_catalogue: Catalogue, said: str, location: str) -> None:
@@ -183,6 +185,14 @@ def test_locations(eval_catalogue: Catalogue, said: str, location: str) -> None:
     assert found is not None and found[0] == location
 
 
-@pytest.mark.parametrize("said", ["kitchen", "office", "the walk in freezer", "table", "fridge"])
+@pytest.mark.parametrize("said", ["kitchen", "office", "the walk in freezer", "table", "in"])
 def test_not_locations(eval_catalogue: Catalogue, said: str) -> None:
     assert LocationMatcher(eval_catalogue.locations).match(said.split()) is None
+
+
+def test_part_of_a_name_only_when_one_location_has_it() -> None:
+    places = LocationMatcher(["walk-in cooler", "reach-in freezer", "chest freezer", "dry storage"])
+    assert places.match(["the", "cooler"]) == ("walk-in cooler", 0.9)
+    assert places.match(["walk", "in"]) == ("walk-in cooler", 0.95)
+    assert places.match(["the", "freezer"]) is None  # two freezers: not a guess
+    assert places.match(["in"]) is None

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from device.intent.command import Action
 from device.intent.grammar import Grammar
 from device.inventory.catalog import Catalogue
-from tests.intent.conftest import TODAY
+from tests.intent.common import TODAY
 
 ORDERS = [
     "can I get a large oat milk latte",

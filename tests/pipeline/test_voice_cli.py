@@ -98,7 +98,7 @@ def test_daemon_without_a_microphone_keeps_retrying_and_stops_cleanly(tmp_path: 
     time.sleep(12)
     assert proc.poll() is None, proc.communicate()
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=30)
+    _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "ReSpeaker" in err and "Traceback" not in err
     assert err.count("no microphone") == 1

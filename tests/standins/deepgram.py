@@ -1,12 +1,13 @@
-"""A stand-in for Deepgram's live-streaming API: a real ``websockets`` server on 127.0.0.1, port 0, path
-/v1/listen.
+"""A stand-in for Deepgram's live streaming: a real ``websockets`` server on 127.0.0.1, port 0, /v1/listen.
 
 It speaks the documented protocol: checks ``Authorization: Token <key>`` and the query parameters (and records
 them), takes binary linear16 audio and the text controls ``KeepAlive``, ``Finalize``, ``CloseStream``, and
 answers with ``SpeechStarted``, interim and final ``Results``, ``UtteranceEnd`` and ``Metadata`` in Deepgram's
 shapes. The transcript is scripted per test (``Script``): words are revealed as audio arrives (one per
 ``word_every_s`` of audio), segments before the last are finalized as the stream goes, the last one when
-``Finalize`` comes.
+``Finalize`` comes or, with ``endpoint_on_silence``, once the audio received has been quiet for the
+``endpointing`` milliseconds the client asked for, as Deepgram's endpointing does (``Finalize`` then has
+nothing left to answer).
 
 It can be told to fail in each way the real service does: refuse the handshake (HTTP 401/402/429 with a
 ``dg-error`` header), close mid-stream with 1008/1011, drop the TCP connection, never answer ``Finalize``,
@@ -22,9 +23,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import socket
 import threading
 import uuid
+from array import array
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +38,7 @@ from websockets.http11 import Request, Response
 
 API_KEY = "dg-test-key-0123456789"
 BYTES_PER_SECOND = 32_000
+SPEECH_RMS = 200.0  # int16 RMS above which a message counts as speech (for endpointing)
 # the server's own logs would show the client's Authorization header at DEBUG: keep them out of tests' logs
 _LOG = logging.getLogger(__name__)
 _LOG.setLevel(logging.WARNING)
@@ -49,6 +53,9 @@ class Script:
     confidence: float = 0.97
     word_every_s: float = 0.2  # one more interim word per this much audio received
     endpoint_last: bool = False  # finalize the last segment with speech_final before Finalize arrives
+    endpoint_on_silence: bool = (
+        False  # finalize everything (speech_final) after `endpointing` ms of quiet audio
+    )
     answer_finalize: bool = True  # False: silence after Finalize
     finalize_delay_s: float = 0.0  # answer Finalize this late
     reject: int | None = None  # refuse the handshake with this HTTP status
@@ -187,6 +194,10 @@ class _Conversation:
         self.finalized_all = False
         self.tasks: set[asyncio.Task[None]] = set()
         params = dict(stream.params)
+        self.endpointing_s = (
+            int(params.get("endpointing", "10")) / 1000 if params.get("endpointing", "").isdigit() else 0.01
+        )
+        self.last_loud_s = 0.0
         self.decodable = params.get("encoding") == "linear16" and params.get("sample_rate") == "16000"
 
     @property
@@ -224,6 +235,8 @@ class _Conversation:
             await self.ws.close(1008, "DATA-0000")
             return False
         first = not self.stream.audio
+        if _rms(data) >= SPEECH_RMS:
+            self.last_loud_s = self.heard_s + len(data) / BYTES_PER_SECOND
         self.stream.audio.extend(data)
         self.stream.message_sizes.append(len(data))
         if first:
@@ -239,6 +252,16 @@ class _Conversation:
         while self.heard_s >= self.next_word_at and not self.finalized_all:
             self.next_word_at += s.word_every_s
             await self._advance()
+        quiet_s = self.heard_s - self.last_loud_s
+        if (
+            s.endpoint_on_silence
+            and self.last_loud_s > 0
+            and quiet_s >= self.endpointing_s
+            and not self.finalized_all
+        ):
+            while self.segment < len(self.segments):  # Deepgram's endpointing: the pause ends the utterance
+                await self._finalize_segment(speech_final=self.segment == len(self.segments) - 1)
+            self.finalized_all = True
         return True
 
     async def _advance(self) -> None:
@@ -350,6 +373,11 @@ class _Conversation:
     async def _send(self, message: dict[str, Any]) -> None:
         self.stream.sent.append(message)
         await self.ws.send(json.dumps(message))
+
+
+def _rms(data: bytes) -> float:
+    samples = array("h", data[: len(data) // 2 * 2])
+    return math.sqrt(sum(x * x for x in samples) / len(samples)) if samples else 0.0
 
 
 class Blackhole:
