@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck source-path=SCRIPTDIR disable=SC2034  # globals here are read by the sourced lib/*.sh
+# shellcheck source-path=SCRIPTDIR disable=SC2034,SC1091  # globals here are read by the sourced lib/*.sh
 # Larder's installer: the technician's one command on a fresh Raspberry Pi OS Lite (bookworm, 64-bit).
 # Run `scripts/install.sh --help` for the options. Safe to run again: it changes only what differs.
 set -euo pipefail
@@ -99,13 +99,21 @@ while [ $# -gt 0 ]; do
 	--dry-run) DRY_RUN=1 ;;
 	--uninstall) UNINSTALL=1 ;;
 	--purge) PURGE=1 ;;
-	--bundle) need "$@" && BUNDLE=$(folder "$@") && shift ;;
+	--bundle)
+		need "$@"
+		BUNDLE=$(folder "$@") || exit 1
+		shift
+		;;
 	--make-bundle) need "$@" && MAKE_BUNDLE=$2 && shift ;;
 	--platform) need "$@" && BUNDLE_PLATFORM=$2 && shift ;;
 	--root) need "$@" && ROOT=${2%/} && shift ;;
-	--source) need "$@" && SRC=$(folder "$@") && shift ;;
+	--source)
+		need "$@"
+		SRC=$(folder "$@") || exit 1
+		shift
+		;;
 	--python) need "$@" && PYTHON=$2 && shift ;;
-	--lock) need "$@" && LOCK=$(realpath "$2") && shift ;;
+	--lock) need "$@" && LOCK=$(realpath -m "$2") && shift ;;
 	--no-apt) NO_APT=1 ;;
 	--no-user) NO_USER=1 ;;
 	--no-systemctl) NO_SYSTEMCTL=1 ;;

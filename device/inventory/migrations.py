@@ -16,23 +16,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from device.errors import StoreError
+from sqlite_utils import Database
 
-_hide_numpy = "numpy" not in sys.modules
-if _hide_numpy:
-    # sqlite-utils imports numpy, when installed, only to map numpy column types, which Larder never uses;
-    # hiding it keeps the store (and `larder` commands that open it) ~40 ms faster to start and lighter.
-    sys.modules["numpy"] = None  # type: ignore[assignment]
-try:
-    from sqlite_utils import Database
-finally:
-    if _hide_numpy:
-        del sys.modules["numpy"]
+from device.errors import StoreError
 
 log = logging.getLogger(__name__)
 
