@@ -189,6 +189,7 @@ class Unit:
     def warm_up(self) -> None:
         """Load every model now, so the first command is as fast as the rest."""
         _ = self.stt, self.vad, self.tts, self.resolver, self.dialogue
+        self.whisper.warm_up()
         self.tts.prerender(
             [
                 "Sorry, I didn't catch that.",

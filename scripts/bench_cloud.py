@@ -70,6 +70,8 @@ def percentile(values: list[float], q: float) -> float:
 
 def summary(values: list[float]) -> dict[str, float]:
     ms = [v * 1000 for v in values]
+    if not ms:
+        return {"n": 0}
     return {
         "n": len(ms),
         "p50_ms": round(percentile(ms, 50), 1),
@@ -101,13 +103,54 @@ async def connect_cost(url: str, rounds: int = 10) -> list[float]:
     return costs
 
 
+def latency(result: Any) -> float:
+    """Endpointer decision -> first reply audio."""
+    return float(
+        result.speech_end_to_transcript_s + result.transcript_to_command_s + result.command_to_first_audio_s
+    )
+
+
+def fresh_unit(work: Path, name: str, url: str) -> Unit:
+    """A unit with its own store and an empty reply cache, models loaded."""
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=work / name,
+        stt="deepgram",
+        deepgram_url=url,
+        deepgram_api_key=API_KEY,
+        gpio=False,
+    )
+    unit = Unit(settings)
+    unit.warm_up()
+    return unit
+
+
+def over(
+    unit: Unit, deepgram: DeepgramStandIn, files: list[tuple[str, Path]], realtime: bool, **script: Any
+) -> list:
+    """Run every command once through the simulate path with the stand-in scripted to say its words."""
+    results = []
+    for text, path in files:
+        deepgram.reset(Script(segments=(text,), **script))
+        unit.stt.breaker.record_success(0.0)
+        result = asyncio.run(one(unit, path, realtime))
+        if result is None or result.command is None:
+            print(f"no result for {text!r}", file=sys.stderr)
+            continue
+        results.append(result)
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=2, help="passes over the command list")
+    parser.add_argument(
+        "--runs", type=int, default=2, help="cold passes, each with a fresh unit (empty reply cache)"
+    )
     parser.add_argument("--delay-ms", type=float, default=300, help="Deepgram's answer time after Finalize")
     parser.add_argument("--realtime", action="store_true", help="stream the audio at real-time pace")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    delay = args.delay_ms / 1000
 
     work = Path(tempfile.mkdtemp(prefix="bench-cloud-"))
     files = []
@@ -117,136 +160,66 @@ def main() -> int:
         write_wav(path, audio, SAMPLE_RATE)
         files.append((text, path))
 
-    report: dict[str, Any] = {
-        "load_average": os.getloadavg(),
-        "delay_ms": args.delay_ms,
-        "realtime": args.realtime,
-        "commands": len(COMMANDS),
-    }
+    report: dict[str, Any] = {"load_average_before": os.getloadavg(), "delay_ms": args.delay_ms}
     with DeepgramStandIn() as deepgram:
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            data_dir=work / "data",
-            stt="deepgram",
-            deepgram_url=deepgram.url,
-            deepgram_api_key=API_KEY,
-            gpio=False,
-        )
-        unit = Unit(settings)
-        unit.warm_up()
         report["connect_ms"] = summary(asyncio.run(connect_cost(deepgram.url)))
-
-        rows = []
+        cold: list[Any] = []
         for run in range(args.runs):
-            for text, path in files:
-                deepgram.reset(Script(segments=(text,), finalize_delay_s=args.delay_ms / 1000))
-                unit.stt.breaker.record_success(0.0)
-                result = asyncio.run(one(unit, path, args.realtime))
-                if result is None or result.command is None:
-                    print(f"no result for {text!r}", file=sys.stderr)
-                    continue
-                rows.append((run, result))
-        grammar = [r for _, r in rows if r.command.resolver == "grammar" and r.engine == "deepgram"]
-        for run in range(args.runs):
-            mine = [
-                r for i, r in rows if i == run and r.command.resolver == "grammar" and r.engine == "deepgram"
-            ]
-            report[f"run{run + 1}_endpoint_to_first_audio"] = summary(
-                [
-                    r.speech_end_to_transcript_s + r.transcript_to_command_s + r.command_to_first_audio_s
-                    for r in mine
-                ]
-            )
-        clauses = sorted({split_clauses(r.reply)[0] for r in grammar})
-        synth = []
-        for clause in clauses:
-            started = time.perf_counter()
-            unit.tts.synthesize(clause)
-            synth.append(time.perf_counter() - started)
-        report["piper_first_clause_synth"] = summary(synth)
-        after_endpoint = [
-            r.speech_end_to_transcript_s + r.transcript_to_command_s + r.command_to_first_audio_s
-            for r in grammar
-        ]
-        report["endpoint_to_first_audio"] = summary(after_endpoint)
-        report["speech_end_to_first_audio"] = summary(
-            [r.endpoint_delay_s + v for r, v in zip(grammar, after_endpoint, strict=True)]
+            unit = fresh_unit(work, f"cold-{run}", deepgram.url)
+            cold += over(unit, deepgram, files, args.realtime, finalize_delay_s=delay)
+            if run == args.runs - 1:
+                warm = over(unit, deepgram, files, args.realtime, finalize_delay_s=delay)
+                synth = []
+                for clause in sorted({split_clauses(r.reply)[0] for r in cold}):
+                    started = time.perf_counter()
+                    unit.tts.synthesize(clause)
+                    synth.append(time.perf_counter() - started)
+            unit.close()
+        unit = fresh_unit(work, "endpointed", deepgram.url)
+        endpointed = over(
+            unit, deepgram, files, args.realtime, finalize_delay_s=delay, endpoint_on_silence=True
         )
-        report["finalize_to_transcript"] = summary([r.speech_end_to_transcript_s for r in grammar])
-        report["transcript_to_command"] = summary([r.transcript_to_command_s for r in grammar])
-        report["command_to_first_audio"] = summary([r.command_to_first_audio_s for r in grammar])
-        report["statuses"] = {
-            s: sum(r.status == s for r in grammar) for s in sorted({r.status for r in grammar})
-        }
-
-        endpointed = []
-        for text, path in files:  # Deepgram's own endpointing finalized the words before our Finalize
-            deepgram.reset(
-                Script(segments=(text,), endpoint_on_silence=True, finalize_delay_s=args.delay_ms / 1000)
-            )
-            unit.stt.breaker.record_success(0.0)
-            result = asyncio.run(one(unit, path, args.realtime))
-            if result is not None and result.engine == "deepgram" and result.command.resolver == "grammar":
-                endpointed.append(result)
-        report["endpointed_finalize_to_transcript"] = summary(
-            [r.speech_end_to_transcript_s for r in endpointed]
-        )
-        report["endpointed_endpoint_to_first_audio"] = summary(
-            [
-                r.speech_end_to_transcript_s + r.transcript_to_command_s + r.command_to_first_audio_s
-                for r in endpointed
-            ]
-        )
-
-        for label, script in (
-            ("never_answers", Script(answer_finalize=False)),
-            ("refused_429", Script(reject=429)),
-        ):
-            times = []
-            for text, path in files[:5]:
-                deepgram.reset(Script(**{**script.__dict__, "segments": (text,)}))
-                unit.stt.breaker.record_success(0.0)
-                result = asyncio.run(one(unit, path, args.realtime))
-                if result is not None and result.engine.startswith("whisper"):
-                    times.append(
-                        result.speech_end_to_transcript_s
-                        + result.transcript_to_command_s
-                        + result.command_to_first_audio_s
-                    )
-            report[f"failover_{label}_endpoint_to_first_audio"] = summary(times) if times else None
+        never = over(unit, deepgram, files[:5], args.realtime, answer_finalize=False)
+        refused = over(unit, deepgram, files[:5], args.realtime, reject=429)
         unit.close()
 
+    def grammar(results: list[Any], engine: str = "deepgram") -> list[Any]:
+        return [r for r in results if r.command.resolver == "grammar" and r.engine.startswith(engine)]
+
+    cold, warm, endpointed = grammar(cold), grammar(warm), grammar(endpointed)
+    report.update(
+        {
+            "cold_finalize_to_transcript": summary([r.speech_end_to_transcript_s for r in cold]),
+            "cold_transcript_to_command": summary([r.transcript_to_command_s for r in cold]),
+            "cold_command_to_first_audio": summary([r.command_to_first_audio_s for r in cold]),
+            "cold_endpoint_to_first_audio": summary([latency(r) for r in cold]),
+            "cold_speech_end_to_first_audio": summary([r.endpoint_delay_s + latency(r) for r in cold]),
+            "warm_endpoint_to_first_audio": summary([latency(r) for r in warm]),
+            "piper_first_clause_synth": summary(synth),
+            "endpointed_finalize_to_transcript": summary([r.speech_end_to_transcript_s for r in endpointed]),
+            "endpointed_endpoint_to_first_audio": summary([latency(r) for r in endpointed]),
+            "whisper_after_no_final_endpoint_to_first_audio": summary(
+                [latency(r) for r in grammar(never, "whisper")]
+            ),
+            "whisper_after_429_endpoint_to_first_audio": summary(
+                [latency(r) for r in grammar(refused, "whisper")]
+            ),
+            "statuses": {s: sum(r.status == s for r in cold) for s in sorted({r.status for r in cold})},
+            "load_average_after": os.getloadavg(),
+        }
+    )
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
     print(
-        f"Deepgram stand-in answering {args.delay_ms:.0f} ms after Finalize; {len(grammar)} grammar-resolved commands"
+        f"Deepgram stand-in answering {args.delay_ms:.0f} ms after Finalize; {len(cold)} cold grammar-resolved commands"
     )
-    print(f"{'stage':40} {'p50':>8} {'p95':>8} {'max':>8}")
-    for key in (
-        "finalize_to_transcript",
-        "transcript_to_command",
-        "command_to_first_audio",
-        "endpoint_to_first_audio",
-        "speech_end_to_first_audio",
-        *(f"run{i + 1}_endpoint_to_first_audio" for i in range(args.runs)),
-        "piper_first_clause_synth",
-        "endpointed_finalize_to_transcript",
-        "endpointed_endpoint_to_first_audio",
-        "connect_ms",
-        "failover_never_answers_endpoint_to_first_audio",
-        "failover_refused_429_endpoint_to_first_audio",
-    ):
-        row = report.get(key)
-        if row:
-            print(f"{key:40} {row['p50_ms']:8.0f} {row['p95_ms']:8.0f} {row['max_ms']:8.0f}  ms")
-    print(
-        "statuses:",
-        report["statuses"],
-        " load average before/after:",
-        report["load_average"],
-        os.getloadavg(),
-    )
+    print(f"{'ms':48} {'p50':>6} {'p95':>6} {'max':>6}")
+    for key, row in report.items():
+        if isinstance(row, dict) and "p50_ms" in row:
+            print(f"{key:48} {row['p50_ms']:6.0f} {row['p95_ms']:6.0f} {row['max_ms']:6.0f}   (n={row['n']})")
+    print("statuses:", report["statuses"])
+    print("load average before / after:", report["load_average_before"], report["load_average_after"])
     return 0
 
 

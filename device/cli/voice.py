@@ -60,7 +60,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     from device.stt.prompt import initial_prompt
 
     unit = _unit()
-    prompt = initial_prompt(unit.catalogue)
+    prompt = initial_prompt(unit.catalogue, count_tokens=unit.whisper.count_tokens)
     failed = 0
     for path in args.files:
         try:

@@ -12,6 +12,7 @@ buttons and LEDs, models), ``data`` (store, sync) and ``cloud`` (Deepgram, LLM, 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +22,8 @@ from typing import Any
 
 from device.errors import ConfigError, LarderError
 from device.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
 
 
 class Status(StrEnum):
@@ -38,10 +41,6 @@ class CheckResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "status": str(self.status), "message": self.message, "hint": self.hint}
-
-
-class Unavailable(Exception):
-    """A component this check needs is not part of this build."""
 
 
 def passed(name: str, message: str) -> CheckResult:
@@ -87,8 +86,6 @@ def _attempt(spec: CheckSpec, settings: Settings) -> CheckResult:
         return spec.run(settings)
     except LarderError as exc:
         return failed(spec.name, exc.message, exc.hint)
-    except Unavailable as exc:
-        return warned(spec.name, f"not available in this build ({exc})")
     except ModuleNotFoundError as exc:
         module = exc.name or "?"
         if module.split(".")[0] in {"device", "cloud_sync", "models"}:
@@ -97,6 +94,7 @@ def _attempt(spec: CheckSpec, settings: Settings) -> CheckResult:
             spec.name, f"the Python package {module} is missing", "reinstall Larder: sudo scripts/install.sh"
         )
     except Exception as exc:  # the report must go on: name the error plainly
+        log.debug("the %s check crashed", spec.name, exc_info=True)
         return failed(
             spec.name, f"check crashed: {type(exc).__name__}: {exc}", "run `larder -v doctor` for details"
         )

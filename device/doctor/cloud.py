@@ -2,41 +2,28 @@
 
 from __future__ import annotations
 
-from device.doctor import CheckResult, Status, Unavailable, failed, passed, warned
+from device.doctor import CheckResult, Status, failed, passed
 from device.settings import Settings
 
 
-def _cloud(name: str, function: str, settings: Settings) -> CheckResult:
-    import importlib
-
-    try:
-        module = importlib.import_module("device.cloud_checks")
-    except ModuleNotFoundError as exc:
-        raise Unavailable("device.cloud_checks") from exc
-    status, message = getattr(module, function)(settings)
+def _answer(name: str, answer: tuple[str, str]) -> CheckResult:
+    """``device.cloud_checks`` answers ``(status, message)`` with the fix inside the message."""
+    status, message = answer
     return CheckResult(name, Status(str(status).upper()), str(message))
 
 
 def check_deepgram(settings: Settings) -> CheckResult:
-    if settings.deepgram_api_key is None:
-        if settings.stt == "deepgram":
-            return failed(
-                "deepgram",
-                "LARDER_STT=deepgram but no LARDER_DEEPGRAM_API_KEY",
-                "set the key, or LARDER_STT=auto",
-            )
-        return warned(
-            "deepgram",
-            "not configured: Whisper on the unit does all speech to text",
-            "set LARDER_DEEPGRAM_API_KEY",
-        )
-    return _cloud("deepgram", "check_deepgram", settings)
+    """A short real handshake with the key (device.cloud_checks), or why Deepgram is off."""
+    from device.cloud_checks import check_deepgram as probe
+
+    return _answer("deepgram", probe(settings))
 
 
 def check_llm(settings: Settings) -> CheckResult:
-    if not settings.llm_base_url:
-        return passed("llm", "not configured: commands the grammar cannot parse are asked again")
-    return _cloud("llm", "check_llm", settings)
+    """The LLM endpoint answers with the key (device.cloud_checks), or why the LLM is off."""
+    from device.cloud_checks import check_llm as probe
+
+    return _answer("llm", probe(settings))
 
 
 def check_supabase(settings: Settings) -> CheckResult:
