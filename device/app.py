@@ -13,7 +13,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -42,6 +42,7 @@ class Unit:
     settings: Settings
     bus: EventBus = field(default_factory=EventBus)
     _catalogue_listeners: list[Callable[[Catalogue], None]] = field(default_factory=list)
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @cached_property
     def store(self) -> Any:
@@ -75,7 +76,9 @@ class Unit:
                 api_key=key.get_secret_value() if key else None,
                 catalogue=self.catalogue,
                 timeout_s=self.settings.llm_timeout_s,
+                max_quantity=self.settings.max_quantity,
             )
+            self._closers.append(llm.aclose)
         resolver = ChainResolver(self.grammar, llm, min_confidence=self.settings.min_confidence)
         self._catalogue_listeners.append(resolver.set_catalogue)
         return resolver
@@ -94,6 +97,8 @@ class Unit:
         local = WhisperSpeechToText(self.whisper, self.catalogue)
         engine = build_speech_to_text(self.settings, self.catalogue, local)
         self._catalogue_listeners.append(engine.set_catalogue)
+        if hasattr(engine, "close"):
+            self._closers.append(engine.close)
         return engine
 
     @cached_property
@@ -199,6 +204,14 @@ class Unit:
                 "Press confirm or say yes.",
             ]
         )
+
+    async def aclose(self) -> None:
+        """Say goodbye to cloud connections (Deepgram CloseStream, the LLM client), then close the store."""
+        for closer in self._closers:
+            with contextlib.suppress(Exception):
+                await closer()
+        self._closers.clear()
+        self.close()
 
     def close(self) -> None:
         if "store" in self.__dict__:

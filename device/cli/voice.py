@@ -122,7 +122,7 @@ async def _simulate(args: argparse.Namespace) -> int:
             },
         }
         _emit(args.json, record, f"{path}: {result.transcript!r} -> {result.reply}")
-    unit.close()
+    await unit.aclose()
     return 1 if failed else 0
 
 
@@ -149,7 +149,7 @@ async def _listen(args: argparse.Namespace, *, daemon: bool) -> int:
         await pipeline.run()
         return 0
     finally:
-        unit.close()
+        await unit.aclose()
 
 
 def _print_events(unit: Any, *, as_json: bool) -> None:

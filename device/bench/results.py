@@ -1,0 +1,225 @@
+"""What a benchmark run found: one ``FileResult`` per manifest line, the idle and memory figures, and the
+summary the CLI prints as its last JSON line. Aggregation only (pure): the runner fills these in.
+
+Counting rules: a line that could not be run (bad JSON, missing WAV, a stage that failed) is a failure. Among
+lines with ``expect`` it counts as a miss for accuracy; among lines with ``text`` it counts as an empty
+transcript for both engines' WER. Latency percentiles cover the files that got a reply.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from device.bench import metrics
+
+STAGES = (
+    "endpoint_delay_s",
+    "speech_end_to_transcript_s",
+    "transcript_to_command_s",
+    "command_to_first_audio_s",
+)
+SUMMARY_KEYS = (
+    "files",
+    "accuracy",
+    "wer",
+    "peer_wer",
+    "stt_time_ratio_vs_peer",
+    "latency_p50_s",
+    "latency_p95_s",
+    "idle_cpu_fraction",
+    "peak_rss_mb",
+)
+
+
+@dataclass
+class FileResult:
+    """One manifest line: what Larder heard and did, how long each stage took, and what the peer heard."""
+
+    line: int
+    path: str
+    cond: str | None = None
+    text: str | None = None
+    expect: dict[str, Any] | None = None
+    transcript: str | None = None
+    command: dict[str, Any] | None = None
+    reply: str | None = None
+    status: str | None = None
+    endpoint: str | None = None
+    stages: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+    peer_transcript: str | None = None
+    peer_seconds: float | None = None
+    peer_command: dict[str, Any] | None = None
+    peer_error: str | None = None
+
+    @property
+    def latency_s(self) -> float | None:
+        """End of speech -> first reply audio: the four stages added up."""
+        if self.error is not None or any(stage not in self.stages for stage in STAGES):
+            return None
+        return sum(self.stages[stage] for stage in STAGES)
+
+    @property
+    def wrong_keys(self) -> list[str] | None:
+        return None if self.expect is None else metrics.mismatches(self.expect, self.command)
+
+    @property
+    def correct(self) -> bool | None:
+        """All expected keys match (None: nothing expected; a file that failed is never correct)."""
+        wrong = self.wrong_keys
+        return None if wrong is None else not wrong and self.error is None
+
+    @property
+    def peer_correct(self) -> bool | None:
+        if self.expect is None:
+            return None
+        ran = self.error is None or self.peer_transcript is not None
+        return ran and not metrics.mismatches(self.expect, self.peer_command)
+
+    def to_json(self) -> dict[str, Any]:
+        latency = self.latency_s
+        record: dict[str, Any] = {
+            "line": self.line,
+            "file": self.path,
+            "cond": self.cond,
+            "transcript": self.transcript,
+            "command": self.command,
+            "reply": self.reply,
+            "status": self.status,
+            "match": self.correct,
+            "wrong_keys": self.wrong_keys,
+            "endpoint": self.endpoint,
+            "latency_s": _round(latency),
+            "stages": {k: _round(v) for k, v in self.stages.items()},
+            "peer_transcript": self.peer_transcript,
+            "peer_seconds": _round(self.peer_seconds),
+        }
+        if self.error is not None:
+            record["error"] = self.error
+        if self.peer_error is not None:
+            record["peer_error"] = self.peer_error
+        return record
+
+
+@dataclass(frozen=True)
+class IdleResult:
+    """CPU seconds per second of audio while listening for the wake word, over ``audio_s`` of noise."""
+
+    source: str
+    audio_s: float
+    wake_only: float
+    wake_and_vad: float
+    pipeline_idle: float
+    false_wakes: int
+
+
+@dataclass
+class BenchResult:
+    files: list[FileResult]
+    idle: IdleResult | None = None
+    peak_rss_mb: float | None = None
+    peer: dict[str, Any] | None = None
+    machine: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failures(self) -> list[FileResult]:
+        return [f for f in self.files if f.error is not None]
+
+    def latencies(self) -> list[float]:
+        return [x for x in (f.latency_s for f in self.files) if x is not None]
+
+    def accuracy(self, *, peer: bool = False, cond: str | None = None) -> float | None:
+        scored = [f for f in self.files if f.expect is not None and (cond is None or f.cond == cond)]
+        if not scored:
+            return None
+        return sum(bool(f.peer_correct if peer else f.correct) for f in scored) / len(scored)
+
+    def wer(self, *, peer: bool = False, cond: str | None = None) -> float | None:
+        if peer and self.peer is None:
+            return None
+        pairs = [
+            (f.text, (f.peer_transcript if peer else f.transcript) or "")
+            for f in self.files
+            if f.text is not None and (cond is None or f.cond == cond)
+        ]
+        return metrics.corpus_wer(pairs)
+
+    def stt_time_ratio(self) -> float | None:
+        """Larder's transcription time over the peer's, summed over files both transcribed (< 1: faster)."""
+        both = [
+            (f.stages["speech_end_to_transcript_s"], f.peer_seconds)
+            for f in self.files
+            if "speech_end_to_transcript_s" in f.stages and f.peer_seconds is not None
+        ]
+        peer_total = sum(p for _, p in both)
+        return sum(o for o, _ in both) / peer_total if both and peer_total > 0 else None
+
+    def conditions(self) -> list[str]:
+        return sorted({f.cond for f in self.files if f.cond is not None})
+
+    def by_condition(self) -> dict[str, dict[str, Any]]:
+        rows: dict[str, dict[str, Any]] = {}
+        for cond in self.conditions():
+            members = [f for f in self.files if f.cond == cond]
+            rows[cond] = {
+                "files": len(members),
+                "accuracy": _round(self.accuracy(cond=cond)),
+                "peer_accuracy": _round(self.accuracy(peer=True, cond=cond)) if self.peer else None,
+                "wer": _round(self.wer(cond=cond)),
+                "peer_wer": _round(self.wer(peer=True, cond=cond)),
+                "latency_p50_s": _round(metrics.percentile(_lat(members), 50)),
+            }
+        return rows
+
+    def stage_spread(self) -> dict[str, dict[str, float | None]]:
+        per_stage: dict[str, list[float]] = defaultdict(list)
+        for f in self.files:
+            if f.latency_s is None:
+                continue
+            for stage in STAGES:
+                per_stage[stage].append(f.stages[stage])
+            per_stage["total"].append(f.latency_s)
+        return {
+            k: {n: _round(v) for n, v in metrics.spread(per_stage[k]).items()} for k in (*STAGES, "total")
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The nine figures of the last JSON line, in order."""
+        latencies = self.latencies()
+        values = {
+            "files": len(self.files),
+            "accuracy": self.accuracy(),
+            "wer": self.wer(),
+            "peer_wer": self.wer(peer=True),
+            "stt_time_ratio_vs_peer": self.stt_time_ratio(),
+            "latency_p50_s": metrics.percentile(latencies, 50),
+            "latency_p95_s": metrics.percentile(latencies, 95),
+            "idle_cpu_fraction": self.idle.wake_and_vad if self.idle else None,
+            "peak_rss_mb": self.peak_rss_mb,
+        }
+        return {k: values[k] if k == "files" else _round(values[k]) for k in SUMMARY_KEYS}
+
+    def details(self) -> dict[str, Any]:
+        """Everything behind the summary (the line before it in ``--json`` output, and report.md)."""
+        return {
+            "details": True,
+            "failures": len(self.failures),
+            "peer_accuracy": _round(self.accuracy(peer=True)) if self.peer else None,
+            "stages": self.stage_spread(),
+            "conditions": self.by_condition(),
+            "idle": None if self.idle is None else {k: _round(v) for k, v in vars(self.idle).items()},
+            "peer": self.peer,
+            "machine": self.machine,
+            "config": self.config,
+        }
+
+
+def _lat(files: list[FileResult]) -> list[float]:
+    return [x for x in (f.latency_s for f in files) if x is not None]
+
+
+def _round(value: Any, digits: int = 4) -> Any:
+    return round(value, digits) if isinstance(value, float) else value

@@ -1,0 +1,291 @@
+"""Runs a benchmark: every manifest file through Larder's offline path, then idle cost, memory and the peer.
+
+The unit is built by ``device.app.Unit`` from the caller's settings, with three changes so a run is offline,
+repeatable and harmless: a throwaway data folder (its own store, on the demo catalogue unless ``--catalog`` or a
+line's ``catalog`` names another), Whisper as the speech engine, and no LLM. Each file goes through
+``unit.pipeline(microphone, speaker, wake=False, clock=None).listen_and_respond`` exactly as ``larder simulate``
+and the daemon's post-wake path do. A question left pending by one file is cancelled before the next, so every
+file is a fresh command. Order: models load and warm up, idle cost, the files, peak RSS (before the peer loads,
+so it is Larder's own), then the peer over the same files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from device.bench.manifest import Entry, LineError, read_manifest
+from device.bench.results import BenchResult, FileResult
+from device.errors import LarderError
+from device.settings import Settings, SttEngine
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    manifest: Path
+    catalog: Path | None = None
+    idle_file: Path | None = None
+    idle_seconds: float = 60.0
+    peer: bool = True
+
+
+def default_idle_file() -> Path | None:
+    """The kitchen noise recording of a source checkout (tests/data/noise/kitchen.wav), if there is one."""
+    path = Path(__file__).resolve().parents[2] / "tests" / "data" / "noise" / "kitchen.wav"
+    return path if path.is_file() else None
+
+
+def bench_settings(settings: Settings, data_dir: Path) -> Settings:
+    """The caller's settings, made offline and pointed at a throwaway data folder."""
+    return settings.model_copy(
+        update={"data_dir": data_dir, "stt": SttEngine.WHISPER, "llm_base_url": "", "tts_cache_dir": None}
+    )
+
+
+async def run_bench(
+    settings: Settings, options: BenchOptions, progress: Progress | None = None
+) -> BenchResult:
+    """The whole benchmark; per-file problems are recorded in the result, never raised."""
+    say = progress or (lambda message: None)
+    entries, bad_lines = read_manifest(options.manifest)
+    with tempfile.TemporaryDirectory(prefix="larder-bench-") as scratch:
+        return await _run(settings, options, entries, bad_lines, Path(scratch), say)
+
+
+async def _run(
+    settings: Settings,
+    options: BenchOptions,
+    entries: list[Entry],
+    bad_lines: list[LineError],
+    scratch: Path,
+    say: Progress,
+) -> BenchResult:
+    from device.app import Unit
+    from device.inventory.catalog import load_csv
+
+    load_before = os.getloadavg()
+    unit = Unit(bench_settings(settings, scratch / "data"))
+    try:
+        if options.catalog is not None:
+            unit.store.replace_catalogue(load_csv(options.catalog))
+        say("loading models")
+        await asyncio.to_thread(unit.warm_up)
+        _ = unit.wake
+        await asyncio.to_thread(unit.whisper.warm_up)
+        idle = None
+        idle_file = options.idle_file or default_idle_file()
+        if idle_file is not None and options.idle_seconds > 0:
+            say(f"idle listening over {options.idle_seconds:g} s of {idle_file.name}")
+            idle = await _idle(unit, idle_file, options.idle_seconds, scratch)
+        catalogues = _Catalogues(unit, options.catalog)
+        files = [_failed_line(bad) for bad in bad_lines]
+        for number, entry in enumerate(entries, start=1):
+            say(f"[{number}/{len(entries)}] {entry.path.name}")
+            files.append(await _one(unit, entry, catalogues))
+        files.sort(key=lambda f: f.line)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux -> MiB
+        peer = None
+        if options.peer:
+            say("peer: faster-whisper with the library's defaults")
+            peer = await _run_peer(unit, entries, files, catalogues, say)
+        return BenchResult(
+            files=files,
+            idle=idle,
+            peak_rss_mb=peak,
+            peer=peer,
+            machine=machine(load_before, os.getloadavg()),
+            config=_config(unit.settings, unit, options),
+        )
+    finally:
+        unit.close()
+
+
+class _Catalogues:
+    """Switches the unit's catalogue when a manifest line names its own (the default otherwise)."""
+
+    def __init__(self, unit: Any, default: Path | None) -> None:
+        self.unit = unit
+        self.default = default
+        self.current = default
+
+    def use(self, wanted: Path | None) -> None:
+        from device.inventory.catalog import demo_catalogue, load_csv
+
+        wanted = wanted or self.default
+        if wanted == self.current:
+            return
+        catalogue = load_csv(wanted) if wanted is not None else demo_catalogue()
+        self.unit.store.replace_catalogue(catalogue)
+        self.unit.catalogue_changed(catalogue)
+        self.current = wanted
+
+
+async def _idle(unit: Any, path: Path, seconds: float, scratch: Path) -> Any:
+    from device.bench.idle import load_noise, measure_idle
+
+    try:
+        noise = load_noise(path, seconds)
+    except LarderError as exc:
+        log.warning("idle measurement skipped: %s", exc.message)
+        return None
+    await asyncio.sleep(0.5)  # let worker threads of the warm-up settle before counting CPU
+    return await measure_idle(unit, noise, str(path), scratch)
+
+
+def _failed_line(bad: LineError) -> FileResult:
+    return FileResult(
+        line=bad.line,
+        path="",
+        cond=bad.cond,
+        text=bad.text,
+        expect={} if bad.has_expect else None,
+        error=bad.message,
+    )
+
+
+async def _one(unit: Any, entry: Entry, catalogues: _Catalogues) -> FileResult:
+    """One file through the pipeline; any failure is this file's error, in plain words."""
+    from device.pipeline import events as ev
+
+    result = FileResult(
+        line=entry.line, path=str(entry.path), cond=entry.cond, text=entry.text, expect=entry.expect
+    )
+    problems: list[str] = []
+
+    def note(event: ev.Event) -> None:
+        if isinstance(event, ev.ErrorEvent):
+            problems.append(f"{event.code}: {event.message}")
+
+    unsubscribe = unit.bus.subscribe(note)
+    try:
+        catalogues.use(entry.catalog)
+        _settle(unit)
+        microphone = unit.microphone(str(entry.path), realtime=False)
+        await asyncio.to_thread(microphone.load)  # an unreadable file is this file's error, said plainly
+        pipeline = unit.pipeline(microphone, unit.speaker(None, device=False), wake=False, clock=None)
+        outcome = await pipeline.listen_and_respond(microphone.chunks())
+    except LarderError as exc:
+        result.error = f"{entry.label}: {exc.message}"
+        return result
+    except Exception as exc:  # one broken file must not stop the run
+        log.debug("bench file failed", exc_info=True)
+        result.error = f"{entry.label}: {type(exc).__name__}: {exc}"
+        return result
+    finally:
+        unsubscribe()
+    if outcome is None:
+        reason = "; ".join(problems) or "no speech was heard"
+        result.error = f"{entry.label}: {reason}"
+        return result
+    delay = outcome.endpoint_delay_s
+    if entry.speech_end_s is not None:
+        delay = max(0.0, outcome.endpoint.decided_at_s - entry.speech_end_s)
+    result.transcript = outcome.transcript
+    result.command = outcome.command.to_json() if outcome.command is not None else None
+    result.reply = outcome.reply
+    result.status = outcome.status
+    result.endpoint = outcome.endpoint.reason
+    result.stages = {
+        "endpoint_delay_s": delay,
+        "speech_end_to_transcript_s": outcome.speech_end_to_transcript_s,
+        "transcript_to_command_s": outcome.transcript_to_command_s,
+        "command_to_first_audio_s": outcome.command_to_first_audio_s,
+    }
+    if problems:
+        result.error = f"{entry.label}: {'; '.join(problems)}"
+    return result
+
+
+def _settle(unit: Any) -> None:
+    """Cancel a question the previous file left pending (as the cancel button would)."""
+    if unit.dialogue.pending is not None:
+        unit.dialogue.button("cancel", time.time())
+
+
+async def _run_peer(
+    unit: Any, entries: list[Entry], files: list[FileResult], catalogues: _Catalogues, say: Progress
+) -> dict[str, Any] | None:
+    from device.bench.peer import DESCRIPTION, PeerWhisper
+
+    by_line = {f.line: f for f in files}
+    try:
+        peer = await asyncio.to_thread(PeerWhisper, unit.whisper.model_dir)
+    except LarderError as exc:
+        say(f"peer skipped: {exc.message}")
+        return None
+    warmed = False
+    for number, entry in enumerate(entries, start=1):
+        record = by_line[entry.line]
+        try:
+            audio = unit.microphone(str(entry.path), realtime=False).load()
+            if not warmed:  # the first call allocates: keep it out of the timings, as Larder's warm-up does
+                await asyncio.to_thread(peer.transcribe, audio)
+                warmed = True
+            say(f"peer [{number}/{len(entries)}] {entry.path.name}")
+            heard = await asyncio.to_thread(peer.transcribe, audio)
+            catalogues.use(entry.catalog)
+            command = await unit.resolver.resolve(heard.text)
+        except LarderError as exc:
+            record.peer_error = exc.message
+            continue
+        record.peer_transcript = heard.text
+        record.peer_seconds = heard.seconds
+        record.peer_command = command.to_json()
+    return {"engine": DESCRIPTION, "model_dir": str(peer.model_dir), "load_s": round(peer.load_seconds, 3)}
+
+
+def machine(
+    load_before: tuple[float, float, float], load_after: tuple[float, float, float]
+) -> dict[str, Any]:
+    """What the figures were measured on, and how busy it was (1-minute load average before and after)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    system = platform.system()
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                system = line.split("=", 1)[1].strip('"')
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "arch": platform.machine(),
+        "os": system,
+        "python": sys.version.split()[0],
+        "load_before": round(load_before[0], 2),
+        "load_after": round(load_after[0], 2),
+    }
+
+
+def _config(settings: Settings, unit: Any, options: BenchOptions) -> dict[str, Any]:
+    return {
+        "manifest": str(options.manifest),
+        "catalog": str(options.catalog) if options.catalog else "demo",
+        "whisper": unit.whisper.name,
+        "whisper_threads": settings.whisper_threads,
+        "end_silence_s": settings.end_silence_s,
+        "vad_threshold": settings.vad_threshold,
+        "wake_model": settings.wake_model.value,
+        "wake_sensitivity": settings.wake_sensitivity.value,
+    }

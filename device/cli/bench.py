@@ -1,0 +1,134 @@
+"""``larder bench``: measure the offline voice path over a manifest of recordings, next to a generic peer.
+
+    larder bench --manifest tests/data/bench/manifest.jsonl [--out DIR] [--json]
+
+Prints one line per file, then the figures. With ``--json`` every line is a JSON object and the last one is
+the summary (files, accuracy, wer, peer_wer, stt_time_ratio_vs_peer, latency_p50_s, latency_p95_s,
+idle_cpu_fraction, peak_rss_mb). Progress goes to stderr. Exit code 1 when any line could not be run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from device.errors import LarderError
+from device.settings import load_settings
+
+
+def register(sub: Any) -> None:
+    bench = sub.add_parser("bench", help="benchmark accuracy, latency, idle CPU and memory over a manifest")
+    add_arguments(bench)
+    bench.set_defaults(func=cmd_bench)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--manifest", required=True, type=Path, help="JSON lines: path, text, speech_end_s, expect"
+    )
+    parser.add_argument("--out", type=Path, help="write report.md, latency.png and accuracy.png here")
+    parser.add_argument("--json", action="store_true", help="JSON lines; the last one is the summary")
+    parser.add_argument(
+        "--catalog", type=Path, help="catalogue CSV for the run (default: the demo catalogue)"
+    )
+    parser.add_argument(
+        "--idle", type=Path, help="noise WAV for idle CPU (default: the checkout's kitchen noise)"
+    )
+    parser.add_argument("--idle-seconds", type=float, default=60.0, help="seconds of idle audio (0: skip)")
+    parser.add_argument("--no-peer", action="store_true", help="skip the faster-whisper peer")
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from device.bench.runner import BenchOptions, run_bench
+
+    options = BenchOptions(
+        manifest=args.manifest,
+        catalog=args.catalog,
+        idle_file=args.idle,
+        idle_seconds=args.idle_seconds,
+        peer=not args.no_peer,
+    )
+    result = asyncio.run(run_bench(load_settings(), options, progress=_progress))
+    for record in result.files:
+        _print_file(record, as_json=args.json)
+    summary = result.summary()
+    if args.out is not None:
+        from device.bench.report import write_report
+
+        written = write_report(result, args.out)
+        print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps(result.details()))
+        print(json.dumps(summary), flush=True)
+    else:
+        _print_summary(result, summary)
+    return 1 if result.failures else 0
+
+
+def _progress(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def _print_file(record: Any, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(record.to_json()))
+        return
+    if record.error is not None:
+        print(f"FAIL  {record.error}")
+        return
+    mark = {True: "ok   ", False: "MISS ", None: "     "}[record.correct]
+    latency = f"{record.latency_s * 1000:5.0f} ms" if record.latency_s is not None else "      -"
+    print(f"{mark} {latency}  {Path(record.path).name}: {record.transcript!r} -> {record.reply}")
+
+
+def _print_summary(result: Any, summary: dict[str, Any]) -> None:
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.1%}"
+
+    def ms(value: float | None) -> str:
+        return "n/a" if value is None else f"{value * 1000:.0f} ms"
+
+    ratio = summary["stt_time_ratio_vs_peer"]
+    print()
+    print(f"files {summary['files']} ({len(result.failures)} failed)")
+    print(
+        f"accuracy {pct(summary['accuracy'])}   WER {pct(summary['wer'])}   peer WER {pct(summary['peer_wer'])}"
+    )
+    print(f"transcription time vs peer: {'n/a' if ratio is None else f'{ratio:.2f}x'}")
+    print(f"latency p50 {ms(summary['latency_p50_s'])}   p95 {ms(summary['latency_p95_s'])}")
+    for cond, row in result.by_condition().items():
+        print(
+            f"  {cond:16s} accuracy {pct(row['accuracy'])}  WER {pct(row['wer'])}  peer WER {pct(row['peer_wer'])}"
+        )
+    print(f"idle CPU (wake word + VAD) {pct(summary['idle_cpu_fraction'])} of one core")
+    rss = summary["peak_rss_mb"]
+    print(f"peak RSS {'n/a' if rss is None else f'{rss:.0f} MiB'}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m device.cli.bench``: the same command as ``larder bench``, with the same error reporting."""
+    parser = argparse.ArgumentParser(
+        prog="larder bench", description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    try:
+        return cmd_bench(args)
+    except LarderError as exc:
+        print(f"larder: {exc.code} error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"  hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
