@@ -232,7 +232,15 @@ async def run_daemon(unit: Unit, source: str | None, *, replies_dir: Path | None
     clock = None if source and not realtime else time.time  # a file played fast keeps its own time
     pipeline = unit.pipeline(microphone, speaker, clock=clock, is_muted=mute.is_muted)
     watchdog = Watchdog.from_env(notifier)
-    pipeline.heartbeat = watchdog.heartbeat
+    started = False
+
+    def heartbeat() -> None:
+        nonlocal started
+        watchdog.heartbeat()
+        if not started:  # READY only once the microphone delivers audio (models and store are up by now)
+            started = True
+        
+    pipeline.heartbeat = heartbeat
     leds = _start_leds(unit)
     buttons = _start_buttons(unit, pipeline, mute)
     stop = asyncio.Event()
@@ -240,7 +248,6 @@ async def run_daemon(unit: Unit, source: str | None, *, replies_dir: Path | None
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    notifier.ready("listening")
     try:
         async with asyncio.TaskGroup() as group:
             listen = group.create_task(pipeline.run())

@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SMALL_DIR = ROOT / "tests" / "data" / "bench"
 
 
-def _cmd(action: str, item: str | None, quantity: float | None = None, unit: str | None = None, **more: str) -> dict:
+def _cmd(
+    action: str, item: str | None, quantity: float | None = None, unit: str | None = None, **more: str
+) -> dict:
     return {
         "action": action,
         "item": item,
@@ -49,7 +51,10 @@ COMMANDS = (
     ("throw away six avocados", _cmd("waste", "avocados", 6)),
     ("we're out of almond milk", _cmd("out", "almond milk")),
     ("set whole milk to four gallons", _cmd("set", "whole milk", 4, "gallon")),
-    ("add five bottles of vanilla syrup to the bar", _cmd("add", "vanilla syrup", 5, "bottle", location="bar")),
+    (
+        "add five bottles of vanilla syrup to the bar",
+        _cmd("add", "vanilla syrup", 5, "bottle", location="bar"),
+    ),
 )
 #: name -> (family for the condition label, speech.say keyword arguments)
 VOICES = {
@@ -92,7 +97,9 @@ def make(out: Path, *, full: bool) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--full", type=Path, metavar="DIR", help="write the full grid into DIR instead")
     args = parser.parse_args()
     if args.full is not None:

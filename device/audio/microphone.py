@@ -97,8 +97,11 @@ class SoundDeviceMicrophone:
 
     async def close(self) -> None:
         self._closed.set()
-        if self._queue is not None:
-            self._queue.put_nowait(None)
+        queue = self._queue
+        if queue is not None:
+            if queue.full():  # drop the oldest block: the end marker must get through
+                queue.get_nowait()
+            queue.put_nowait(None)
 
     def _open(self) -> tuple[Any, CaptureConverter]:
         sd = sounddevice()

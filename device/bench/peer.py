@@ -41,6 +41,8 @@ class PeerWhisper:
             raise SttError(f"the peer cannot load the Whisper model in {model_dir}: {exc}") from None
         self.load_seconds = time.perf_counter() - started
         self.model_dir = model_dir
+        #: what "default" became on this machine (float32 on a CPU for the fp16 tiny.en weights)
+        self.compute_type = str(getattr(self._model.model, "compute_type", "unknown"))
 
     def transcribe(self, audio: Audio) -> PeerResult:
         """Transcribe 16 kHz mono int16 audio; the time covers decoding every segment."""

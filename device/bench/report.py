@@ -108,7 +108,13 @@ def render_markdown(result: BenchResult, plots: list[str], note: str | None = No
             f"the pipeline's idle loop {idle.pipeline_idle:.4f} ({idle.false_wakes} false wake(s)).",
         ]
     if result.peer is not None:
-        lines += ["", "## Peer", "", f"{result.peer['engine']}; model `{result.peer['model_dir']}`."]
+        peer = result.peer
+        lines += [
+            "",
+            "## Peer",
+            "",
+            f"{peer['engine']}; model `{peer['model_dir']}`, computing in {peer.get('compute_type', '?')}.",
+        ]
     lines += ["", "## Files", "", "| line | cond | heard | peer heard | match | latency | error |"]
     lines.append("|---|---|---|---|---|---|---|")
     for f in result.files:

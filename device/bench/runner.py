@@ -245,7 +245,12 @@ async def _run_peer(
         record.peer_transcript = heard.text
         record.peer_seconds = heard.seconds
         record.peer_command = command.to_json()
-    return {"engine": DESCRIPTION, "model_dir": str(peer.model_dir), "load_s": round(peer.load_seconds, 3)}
+    return {
+        "engine": DESCRIPTION,
+        "model_dir": str(peer.model_dir),
+        "compute_type": peer.compute_type,
+        "load_s": round(peer.load_seconds, 3),
+    }
 
 
 def machine(

@@ -141,6 +141,9 @@ async def _listen(args: argparse.Namespace, *, daemon: bool) -> int:
     _print_events(unit, as_json=args.json)
     try:
         if daemon:
+            from device.logging_setup import configure_logging
+
+            configure_logging(unit.settings)
             return await run_daemon(unit, args.input, replies_dir=args.replies, realtime=False)
         microphone = unit.microphone(args.input, realtime=args.realtime)
         speaker = unit.speaker(args.replies, device=False)
