@@ -104,7 +104,6 @@ class Settings(BaseSettings):
     device_id: str = Field(default="", description="This unit's id; empty means one is made and kept in the store.")
     site: str = Field(default="demo", description="Site (kitchen) this unit belongs to.")
     log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING or ERROR.")
-    keep_audio: bool = Field(default=False, description="Keep command audio after transcription (off: privacy).")
 
     # --- audio ---
     mic_device: str = Field(default="", description="Microphone by name fragment or index; empty = default.")

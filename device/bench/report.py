@@ -55,8 +55,8 @@ def render_markdown(result: BenchResult, plots: list[str], note: str | None = No
         f"Manifest `{result.config.get('manifest', '?')}`, {s['files']} files "
         f"({len(result.failures)} failed), catalogue {result.config.get('catalog', 'demo')}.",
         f"Machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('arch', '?')}, {m.get('os', '?')}, "
-        f"Python {m.get('python', '?')}; load average {m.get('load_before', '?')} before, "
-        f"{m.get('load_after', '?')} after.",
+        f"Python {m.get('python', '?')}; 1-minute load average at start / peer / end: "
+        f"{' / '.join(str(x) for x in m.get('load', []))}.",
         f"Larder: {result.config.get('whisper', '?')}, {result.config.get('whisper_threads', '?')} threads, "
         f"end of speech after {result.config.get('end_silence_s', '?')} s of silence.",
         "",

@@ -98,6 +98,7 @@ async def _run(
             files.append(await _one(unit, entry, catalogues))
         files.sort(key=lambda f: f.line)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux -> MiB
+        load_at_peer = os.getloadavg()
         peer = None
         if options.peer:
             say("peer: faster-whisper with the library's defaults")
@@ -107,7 +108,7 @@ async def _run(
             idle=idle,
             peak_rss_mb=peak,
             peer=peer,
-            machine=machine(load_before, os.getloadavg()),
+            machine=machine(load_before, load_at_peer, os.getloadavg()),
             config=_config(unit.settings, unit, options),
         )
     finally:
@@ -253,10 +254,9 @@ async def _run_peer(
     }
 
 
-def machine(
-    load_before: tuple[float, float, float], load_after: tuple[float, float, float]
-) -> dict[str, Any]:
-    """What the figures were measured on, and how busy it was (1-minute load average before and after)."""
+def machine(*loads: tuple[float, float, float]) -> dict[str, Any]:
+    """What the figures were measured on, and how busy it was: 1-minute load averages at the start, when the
+    peer started and at the end (others' work on a shared machine slows every figure but memory)."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -278,8 +278,7 @@ def machine(
         "arch": platform.machine(),
         "os": system,
         "python": sys.version.split()[0],
-        "load_before": round(load_before[0], 2),
-        "load_after": round(load_after[0], 2),
+        "load": [round(load[0], 2) for load in loads],
     }
 
 
