@@ -82,6 +82,12 @@ def render_markdown(result: BenchResult, plots: list[str], note: str | None = No
             f"| {_STAGE_NAMES[stage]} | {_fmt(row['p50'], 's')} | {_fmt(row['p95'], 's')} "
             f"| {_fmt(row['mean'], 's')} | {_fmt(row['max'], 's')} |"
         )
+    cold = result.rendered_first_audio()
+    lines += [
+        "",
+        f"First reply audio for replies Piper had to synthesise at least in part ({cold['files']} files; the "
+        f"others came whole from the phrase cache): p50 {_fmt(cold['p50'], 's')}, p95 {_fmt(cold['p95'], 's')}.",
+    ]
     conditions = result.by_condition()
     if conditions:
         lines += [
@@ -114,7 +120,16 @@ def render_markdown(result: BenchResult, plots: list[str], note: str | None = No
             "## Peer",
             "",
             f"{peer['engine']}; model `{peer['model_dir']}`, computing in {peer.get('compute_type', '?')}.",
+            "",
+            "| transcription time per file | p50 | p95 | mean | max |",
+            "|---|---|---|---|---|",
         ]
+        ours = result.stage_spread()["speech_end_to_transcript_s"]
+        for name, row in (("Larder", ours), ("peer", result.peer_spread())):
+            lines.append(
+                f"| {name} | {_fmt(row['p50'], 's')} | {_fmt(row['p95'], 's')} | {_fmt(row['mean'], 's')} "
+                f"| {_fmt(row['max'], 's')} |"
+            )
     lines += ["", "## Files", "", "| line | cond | heard | peer heard | match | latency | error |"]
     lines.append("|---|---|---|---|---|---|---|")
     for f in result.files:
@@ -149,7 +164,7 @@ def _plots(result: BenchResult, out: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=(8, 4.5))
         ax.boxplot(data, whis=(5, 95), showfliers=True)
         ax.set_xticks(range(1, len(data) + 1), [_STAGE_NAMES[s] for s in (*STAGES, "total")])
-        ax.set_ylabel("ms")
+        ax.set_ylabel("ms (box: p25-p75, whiskers: p5-p95)")
         ax.set_title(f"Latency per stage, end of speech -> first reply audio ({len(timed)} files)")
         ax.axhline(1000, color="red", linestyle=":", linewidth=1, label="1 s")
         ax.legend(loc="upper left")
@@ -172,7 +187,7 @@ def _plots(result: BenchResult, out: Path) -> list[Path]:
         ax.set_ylabel("commands fully right (%)")
         ax.set_ylim(0, 105)
         ax.set_title("Accuracy by condition")
-        ax.legend(loc="lower left")
+        ax.legend(loc="upper left")
         ax.grid(axis="y", alpha=0.3)
         fig.tight_layout()
         written.append(out / "accuracy.png")

@@ -49,6 +49,10 @@ class FileResult:
     endpoint: str | None = None
     stages: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    #: the line or its files could not be used (as opposed to a stage that failed on good input)
+    bad_input: bool = False
+    #: Piper synthesised part of the reply (False: every clause came from the phrase cache)
+    reply_rendered: bool | None = None
     peer_transcript: str | None = None
     peer_seconds: float | None = None
     peer_command: dict[str, Any] | None = None
@@ -93,6 +97,7 @@ class FileResult:
             "endpoint": self.endpoint,
             "latency_s": _round(latency),
             "stages": {k: _round(v) for k, v in self.stages.items()},
+            "reply_rendered": self.reply_rendered,
             "peer_transcript": self.peer_transcript,
             "peer_seconds": _round(self.peer_seconds),
         }
@@ -123,6 +128,10 @@ class BenchResult:
     peer: dict[str, Any] | None = None
     machine: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def bad_inputs(self) -> list[FileResult]:
+        return [f for f in self.files if f.bad_input]
 
     @property
     def failures(self) -> list[FileResult]:
@@ -158,7 +167,8 @@ class BenchResult:
         return sum(o for o, _ in both) / peer_total if both and peer_total > 0 else None
 
     def conditions(self) -> list[str]:
-        return sorted({f.cond for f in self.files if f.cond is not None})
+        """Condition labels in the order the manifest first names them."""
+        return list(dict.fromkeys(f.cond for f in self.files if f.cond is not None))
 
     def by_condition(self) -> dict[str, dict[str, Any]]:
         rows: dict[str, dict[str, Any]] = {}
@@ -186,6 +196,16 @@ class BenchResult:
             k: {n: _round(v) for n, v in metrics.spread(per_stage[k]).items()} for k in (*STAGES, "total")
         }
 
+    def rendered_first_audio(self) -> dict[str, Any]:
+        """The first-reply-audio stage over replies Piper synthesised at least in part (not all from the cache)."""
+        cold = [f.stages[STAGES[-1]] for f in self.files if f.latency_s is not None and f.reply_rendered]
+        return {"files": len(cold), **{k: _round(v) for k, v in metrics.spread(cold).items()}}
+
+    def peer_spread(self) -> dict[str, float | None]:
+        """The peer's transcription time per file."""
+        times = [f.peer_seconds for f in self.files if f.peer_seconds is not None]
+        return {k: _round(v) for k, v in metrics.spread(times).items()}
+
     def summary(self) -> dict[str, Any]:
         """The nine figures of the last JSON line, in order."""
         latencies = self.latencies()
@@ -207,8 +227,11 @@ class BenchResult:
         return {
             "details": True,
             "failures": len(self.failures),
+            "bad_inputs": len(self.bad_inputs),
             "peer_accuracy": _round(self.accuracy(peer=True)) if self.peer else None,
             "stages": self.stage_spread(),
+            "first_audio_rendered": self.rendered_first_audio(),
+            "peer_transcribe": self.peer_spread(),
             "conditions": self.by_condition(),
             "idle": None if self.idle is None else {k: _round(v) for k, v in vars(self.idle).items()},
             "peer": self.peer,

@@ -155,6 +155,7 @@ def _failed_line(bad: LineError) -> FileResult:
         text=bad.text,
         expect={} if bad.has_expect else None,
         error=bad.message,
+        bad_input=True,
     )
 
 
@@ -171,14 +172,21 @@ async def _one(unit: Any, entry: Entry, catalogues: _Catalogues) -> FileResult:
         if isinstance(event, ev.ErrorEvent):
             problems.append(f"{event.code}: {event.message}")
 
-    unsubscribe = unit.bus.subscribe(note)
     try:
         catalogues.use(entry.catalog)
-        _settle(unit)
         microphone = unit.microphone(str(entry.path), realtime=False)
         await asyncio.to_thread(microphone.load)  # an unreadable file is this file's error, said plainly
+    except LarderError as exc:
+        result.error = f"{entry.label}: {exc.message}"
+        result.bad_input = True
+        return result
+    unsubscribe = unit.bus.subscribe(note)
+    try:
+        _settle(unit)
         pipeline = unit.pipeline(microphone, unit.speaker(None, device=False), wake=False, clock=None)
+        synthesised = unit.tts.synth_count
         outcome = await pipeline.listen_and_respond(microphone.chunks())
+        result.reply_rendered = unit.tts.synth_count > synthesised
     except LarderError as exc:
         result.error = f"{entry.label}: {exc.message}"
         return result

@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from device.audio.wav import write_wav
 from device.bench.results import SUMMARY_KEYS
+from device.protocols import SAMPLE_RATE
 
 pytestmark = pytest.mark.models
 SMALL = Path(__file__).resolve().parents[1] / "data" / "bench"
@@ -24,6 +27,7 @@ def test_bench_over_a_few_files(tmp_path: Path) -> None:
     (tmp_path / "clips").mkdir()
     shutil.copy(SMALL / piper_clean["path"], tmp_path / piper_clean["path"])  # relative to the manifest
     noisy["path"] = str(SMALL / noisy["path"])
+    write_wav(tmp_path / "silence.wav", np.zeros(24000, dtype=np.int16), SAMPLE_RATE)
     manifest = tmp_path / "manifest.jsonl"
     manifest.write_text(
         "\n".join(
@@ -32,6 +36,7 @@ def test_bench_over_a_few_files(tmp_path: Path) -> None:
                 "{this line is broken",
                 json.dumps({"path": "clips/absent.wav", "text": "add milk", "expect": {"action": "add"}}),
                 json.dumps(noisy),
+                json.dumps({"path": "silence.wav", "text": "how many eggs", "expect": {"action": "query"}}),
             ]
         )
         + "\n"
@@ -41,28 +46,29 @@ def test_bench_over_a_few_files(tmp_path: Path) -> None:
     out_dir = tmp_path / "report"
     args = ["--manifest", str(manifest), "--json", "--out", str(out_dir), "--idle-seconds", "3"]
     run = subprocess.run(
-        [sys.executable, "-m", "device.cli.bench", *args],
+        [sys.executable, "-m", "device", "bench", *args],
         capture_output=True,
         text=True,
         env=env,
         timeout=240,
     )
-    assert run.returncode == 1, run.stderr  # two lines could not be run: reported, the others done
+    assert run.returncode == 1, run.stderr  # two lines could not be used: reported, the others done
     assert "Traceback" not in run.stderr
     records = [json.loads(line) for line in run.stdout.splitlines()]
     summary = records[-1]
     assert tuple(summary) == SUMMARY_KEYS
-    assert summary["files"] == 4
+    assert summary["files"] == 5
     for key in SUMMARY_KEYS[1:]:
         assert isinstance(summary[key], float), key
-    # three lines carry `expect` (the broken line's is unknown); the missing file counts as a miss
-    assert round(summary["accuracy"] * 3, 2) in {0, 1, 2}
+    # four lines carry `expect` (the broken line's is unknown); the missing and the silent file are misses
+    assert round(summary["accuracy"] * 4, 2) in {0, 1, 2}
     assert 0 < summary["latency_p50_s"] <= summary["latency_p95_s"]
     assert 0 < summary["idle_cpu_fraction"] < 1 and summary["peak_rss_mb"] > 100
 
     per_file = {r["line"]: r for r in records[:-2]}
     assert "not valid JSON" in per_file[2]["error"]
     assert "absent.wav" in per_file[3]["error"]
+    assert "no speech" in per_file[5]["error"]
     for line in (1, 4):
         record = per_file[line]
         assert "error" not in record and record["transcript"] and record["peer_transcript"]
@@ -77,7 +83,7 @@ def test_bench_over_a_few_files(tmp_path: Path) -> None:
         }
         assert record["latency_s"] == pytest.approx(sum(record["stages"].values()), abs=1e-3)
     details = records[-2]
-    assert details["details"] and details["failures"] == 2
+    assert details["details"] and details["failures"] == 3 and details["bad_inputs"] == 2
     assert set(details["conditions"]) == {"piper-clean", "piper-10dB"}
 
     report = (out_dir / "report.md").read_text()
@@ -88,7 +94,7 @@ def test_bench_over_a_few_files(tmp_path: Path) -> None:
 
 def test_a_missing_manifest_is_one_plain_sentence(tmp_path: Path) -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "device.cli.bench", "--manifest", str(tmp_path / "none.jsonl")],
+        [sys.executable, "-m", "device", "bench", "--manifest", str(tmp_path / "none.jsonl")],
         capture_output=True,
         text=True,
         env=os.environ | {"LARDER_ENV_FILE": str(tmp_path / "none.env")},
