@@ -22,7 +22,7 @@ from typing import Any
 
 from device.inventory.catalog import Catalogue
 from device.pipeline.events import EventBus
-from device.protocols import Microphone, Speaker
+from device.protocols import Audio, Microphone, Speaker
 from device.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,13 @@ class Unit:
     def wake(self) -> Any:
         from device.wake import MicroWakeWordDetector
 
-        return MicroWakeWordDetector.from_settings(self.settings)
+        whisper = self.whisper  # the borderline-score check shares the warm model
+
+        def transcribe(audio: Audio, prompt: str) -> str:
+            text: str = whisper.transcribe(audio, prompt=prompt).text
+            return text
+
+        return MicroWakeWordDetector.from_settings(self.settings, transcribe=transcribe)
 
     @cached_property
     def tts(self) -> Any:

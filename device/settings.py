@@ -113,11 +113,20 @@ class Settings(BaseSettings):
 
     # --- wake word ---
     wake_model: WakeModelName = Field(default=WakeModelName.OKAY_NABU, description="Built-in wake word model.")
-    wake_sensitivity: Sensitivity = Field(default=Sensitivity.NORMAL, description="low, normal or high.")
+    wake_sensitivity: Sensitivity = Field(
+        default=Sensitivity.NORMAL,
+        description="low (loud radio, chatter), normal, or high (quiet site): measured operating points.",
+    )
     wake_threshold: float | None = Field(
         default=None, gt=0, lt=1, description="Override the sensitivity's probability cutoff (0-1)."
     )
-    wake_refractory_s: float = Field(default=2.0, ge=0, description="Seconds after a wake when no new wake counts.")
+    wake_refractory_s: float = Field(
+        default=2.0, ge=0, description="Seconds after a wake (or a rejected one) when no new wake counts."
+    )
+    wake_confirm: bool = Field(
+        default=True,
+        description="Check a borderline wake word with a short Whisper transcript before waking.",
+    )
     preroll_s: float = Field(default=0.3, ge=0, le=3, description="Audio kept from before the wake (seconds).")
 
     # --- endpointing ---

@@ -19,6 +19,7 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -28,7 +29,12 @@ from device.audio.wav import write_wav
 from device.protocols import SAMPLE_RATE, Audio
 from tests import speech
 
-WAKE_PHRASES = {"okay_nabu": "Okay, Nabu.", "hey_jarvis": "Hey Jarvis.", "hey_mycroft": "Hey Mycroft.", "alexa": "Alexa."}
+WAKE_PHRASES = {
+    "okay_nabu": "Okay, Nabu.",
+    "hey_jarvis": "Hey Jarvis.",
+    "hey_mycroft": "Hey Mycroft.",
+    "alexa": "Alexa.",
+}
 
 
 @dataclass(frozen=True)
@@ -86,8 +92,28 @@ HELD_COMMANDS = [
     "cancel",
 ]
 
-_FOOD = ["croissants", "bagels", "muffins", "scones", "banana bread", "avocado toast", "a panini", "soup", "cookies"]
-_DRINK = ["latte", "flat white", "cappuccino", "americano", "mocha", "chai", "cold brew", "tea", "hot chocolate"]
+_FOOD = [
+    "croissants",
+    "bagels",
+    "muffins",
+    "scones",
+    "banana bread",
+    "avocado toast",
+    "a panini",
+    "soup",
+    "cookies",
+]
+_DRINK = [
+    "latte",
+    "flat white",
+    "cappuccino",
+    "americano",
+    "mocha",
+    "chai",
+    "cold brew",
+    "tea",
+    "hot chocolate",
+]
 _NAME = ["Sam", "Maria", "Jo", "Alex", "Priya", "Tom", "Nadia", "Ben", "Mike", "Anna", "Nick", "Omar"]
 _SIZE = ["small", "medium", "large", "twelve ounce", "sixteen ounce"]
 _NUM = ["two", "three", "four", "five", "seven", "nine", "twelve", "fourteen", "twenty"]
@@ -103,12 +129,8 @@ _TEMPLATES = [
     "Just tap your card there, thanks.",
     "Behind you, hot pan coming through!",
     "We're eighty-sixed on {food}, tell the front.",
-    "Okay, next order is {num} {food}.",
-    "Okay, now the {drink} for table {num}.",
-    "Okay, no problem, I'll bring it over.",
-    "Okay, nah, not that one, the other {drink}.",
-    "Okay, number {num}, your order's up.",
-    "Okay, I need a {drink} and a {food} on the pass.",
+    "Okay, thanks, see you tomorrow.",
+    "Okay, one {drink} and a {food}.",
     "Hey {name}, can you cover the register for a minute?",
     "Hey, can you grab more cups from the back?",
     "Did you see the game last night? Unreal.",
@@ -130,18 +152,31 @@ _TEMPLATES = [
     "That's a lot: add three hundred cartons of oat milk? Say yes or no.",
     "Sorry, I didn't catch that. Say it again?",
     "Undone: removed {num} cartons of oat milk.",
-    "Can I have the banana bread and a mocha?",
     "Is {name} working tomorrow or Thursday?",
-    "Jar of honey for the tea, please.",
-    "My craft beer place closed down.",
-    "A lexicon of coffee words, that's what this menu is.",
     "Let's say {num}, no more.",
+]
+# Phrases that sound like a wake word: scored apart from ordinary talk (a stress test, not the false-wake figure)
+_CONFUSABLE = [
+    "Okay, next order is {num} {food}.",
+    "Okay, now the {drink} for table {num}.",
+    "Okay, no problem, I'll bring it over.",
+    "Okay, nah, not that one, the other {drink}.",
+    "Okay, number {num}, your order's up.",
+    "Okay, nobody touch the fryer.",
+    "Okay, Nadia, you're on the grill.",
+    "Can I have the banana bread and a mocha?",
+    "Jar of honey for the tea, please.",
+    "Hey, Jarvis Street is closed today.",
+    "My craft beer place closed down.",
+    "Hey, my crafty friend!",
+    "A lexicon of coffee words, that's what this menu is.",
+    "Alexis, your order's ready.",
 ]
 
 
-def sentence(rng: random.Random) -> str:
+def sentence(rng: random.Random, templates: list[str] = _TEMPLATES) -> str:
     fill = {"food": _FOOD, "drink": _DRINK, "name": _NAME, "size": _SIZE, "num": _NUM}
-    text = rng.choice(_TEMPLATES)
+    text = rng.choice(templates)
     while "{" in text:
         key = text[text.index("{") + 1 : text.index("}")]
         text = text.replace("{" + key + "}", rng.choice(fill[key]), 1)
@@ -151,7 +186,10 @@ def sentence(rng: random.Random) -> str:
 def pitch_shift(audio: Audio, cents: int) -> Audio:
     raw = ["-t", "raw", "-r", str(SAMPLE_RATE), "-e", "signed", "-b", "16", "-c", "1"]
     out = subprocess.run(
-        ["sox", *raw, "-", *raw, "-", "pitch", str(cents)], input=audio.tobytes(), capture_output=True, check=True
+        ["sox", *raw, "-", *raw, "-", "pitch", str(cents)],
+        input=audio.tobytes(),
+        capture_output=True,
+        check=True,
     ).stdout
     return np.frombuffer(out, dtype=np.int16).copy()
 
@@ -174,23 +212,51 @@ def positive(voice: Voice, wake: str, command: str, rng: random.Random) -> Audio
     return speech.concat(lead, body, speech.silence(1.0))
 
 
-def talk(voices: list[Voice], seconds: float, rng: random.Random) -> Audio:
-    """Sentences in random voices (Piper about 40% of them) with short pauses, until ``seconds`` long."""
+def talk(
+    voices: list[Voice], seconds: float, rng: random.Random, templates: list[str]
+) -> tuple[Audio, list[dict[str, Any]]]:
+    """Sentences in random voices (Piper about 35% of them) with short pauses, and where each one is."""
     piper = [v for v in voices if v.engine == "piper"]
     espeak = [v for v in voices if v.engine != "piper"]
     parts: list[Audio] = []
+    spans: list[dict[str, Any]] = []
     total = 0
     while total < seconds * SAMPLE_RATE:
-        voice = rng.choice(piper if rng.random() < 0.4 else espeak)
-        parts += [speech.trim(synth(voice, sentence(rng))), speech.silence(rng.uniform(0.15, 1.2))]
+        voice = rng.choice(piper if rng.random() < 0.35 else espeak)
+        text = sentence(rng, templates)
+        said = speech.trim(synth(voice, text))
+        spans.append(
+            {"start_s": total / SAMPLE_RATE, "end_s": (total + len(said)) / SAMPLE_RATE, "text": text}
+        )
+        parts += [said, speech.silence(rng.uniform(0.15, 1.2))]
         total += len(parts[-2]) + len(parts[-1])
-    return speech.concat(*parts)[: round(seconds * SAMPLE_RATE)]
+    return speech.concat(*parts)[: round(seconds * SAMPLE_RATE)], spans
 
 
-def build(root: Path, minutes: dict[str, float], block_s: float = 300.0) -> dict[str, list[dict[str, object]]]:
+def with_babble(
+    audio: Audio, spans: list[dict[str, Any]], shift_s: float
+) -> tuple[Audio, list[dict[str, Any]]]:
+    """A second talker 8 dB down: the same block started ``shift_s`` later (a cafe without a second synthesis)."""
+    shift = round(shift_s * SAMPLE_RATE)
+    under = np.roll(audio, shift).astype(np.float64) * 10 ** (-8 / 20)
+    mixed = np.clip(audio + under, -32768, 32767).astype(np.int16)
+    seconds = len(audio) / SAMPLE_RATE
+    moved = [
+        {
+            **s,
+            "start_s": (float(s["start_s"]) + shift_s) % seconds,
+            "end_s": (float(s["end_s"]) + shift_s) % seconds,
+            "under": True,
+        }
+        for s in spans
+    ]
+    return mixed, spans + moved
+
+
+def build(root: Path, minutes: dict[str, float], block_s: float = 300.0) -> dict[str, list[dict[str, Any]]]:
     (root / "pos").mkdir(parents=True, exist_ok=True)
     (root / "neg").mkdir(parents=True, exist_ok=True)
-    manifest: dict[str, list[dict[str, object]]] = {"positives": [], "negatives": []}
+    manifest: dict[str, list[dict[str, Any]]] = {"positives": [], "negatives": []}
     splits = {"tune": (TUNE_VOICES, TUNE_COMMANDS), "held": (HELD_VOICES, HELD_COMMANDS)}
     for split, (voices, commands) in splits.items():
         for model, wake in WAKE_PHRASES.items():
@@ -203,30 +269,38 @@ def build(root: Path, minutes: dict[str, float], block_s: float = 300.0) -> dict
                         write_wav(path, positive(voice, wake, command, rng), SAMPLE_RATE)
                     entry = {"id": clip, "split": split, "model": model, "voice": voice.name, "text": command}
                     manifest["positives"].append(entry)
-        for block in range(max(1, round(minutes[split] * 60 / block_s))):
-            name = f"{split}-talk-{block}"
+        blocks = [
+            (f"{split}-talk-{b}", _TEMPLATES) for b in range(max(1, round(minutes[split] * 60 / block_s)))
+        ]
+        blocks.append((f"{split}-hard-0", _CONFUSABLE))
+        for block, (name, templates) in enumerate(blocks):
             path = root / "neg" / f"{name}.wav"
             if not path.exists():
                 rng = random.Random(name)
-                audio = talk(voices, block_s, rng)
-                if block % 3 == 2:  # a second talker underneath, 8 dB down: cafe babble
-                    under = talk(voices, block_s, rng).astype(np.float64) * 10 ** (-8 / 20)
-                    audio = np.clip(audio + under, -32768, 32767).astype(np.int16)
+                audio, spans = talk(voices, block_s, rng, templates)
+                if block % 3 == 2:  # a second talker underneath: cafe babble
+                    audio, spans = with_babble(audio, spans, rng.uniform(30.0, block_s - 30.0))
                 write_wav(path, audio, SAMPLE_RATE)
+                path.with_suffix(".json").write_text(json.dumps(spans), encoding="utf-8")
                 print(f"{name}: {block_s / 60:.0f} min", flush=True)
-            manifest["negatives"].append({"id": name, "split": split, "seconds": block_s})
+            kind = "hard" if templates is _CONFUSABLE else "talk"
+            manifest["negatives"].append({"id": name, "split": split, "kind": kind, "seconds": block_s})
     manifest["voices"] = [{"split": s, **asdict(v)} for s, (vs, _) in splits.items() for v in vs]
     (root / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return manifest
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--root", type=Path, default=Path("/tmp/wake-data"))
     parser.add_argument("--minutes", type=float, nargs=2, default=(45.0, 25.0), metavar=("TUNE", "HELD"))
     args = parser.parse_args()
     manifest = build(args.root, {"tune": args.minutes[0], "held": args.minutes[1]})
-    print(f"{len(manifest['positives'])} positive clips, {len(manifest['negatives'])} talk blocks in {args.root}")
+    print(
+        f"{len(manifest['positives'])} positive clips, {len(manifest['negatives'])} talk blocks in {args.root}"
+    )
     return 0
 
 

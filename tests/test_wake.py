@@ -44,7 +44,8 @@ def test_cutoff_and_window(cutoff: float, window: int, probabilities: list[float
 def test_fire_returns_the_averaged_score() -> None:
     decider = WakeDecider(cutoff=0.5, window=2, refractory_s=0.0)
     assert decider.feed(0.0, 0.4) is None
-    assert decider.feed(0.03, 0.8) == pytest.approx(0.6)
+    fire = decider.feed(0.03, 0.8)
+    assert fire is not None and fire.score == pytest.approx(0.6) and not fire.borderline
 
 
 def test_refractory_time_then_a_fresh_window() -> None:
@@ -79,10 +80,10 @@ def test_bad_parameters_are_refused() -> None:
 @pytest.mark.parametrize(
     ("sensitivity", "threshold", "cutoff", "window"),
     [
-        (Sensitivity.HIGH, None, 0.3, 1),
-        (Sensitivity.NORMAL, None, 0.5, 2),
-        (Sensitivity.LOW, None, 0.85, 5),
-        (Sensitivity.LOW, 0.42, 0.42, 5),
+        (Sensitivity.HIGH, None, 0.05, 1),
+        (Sensitivity.NORMAL, None, 0.1, 1),
+        (Sensitivity.LOW, None, 0.5, 3),
+        (Sensitivity.LOW, 0.42, 0.42, 3),
     ],
 )
 def test_sensitivity_maps_to_operating_points(
@@ -163,9 +164,9 @@ def test_wakes_on_okay_nabu(
     found = hits(u.audio)
     assert len(found) == 1
     hit = found[0]
-    assert hit.model == "okay_nabu" and hit.score >= 0.5
-    # Heard at the end of the wake phrase, before (or just as) the command starts.
-    assert u.speech_start_s + 0.3 < hit.at_s < u.command_start_s + 0.15
+    assert hit.model == "okay_nabu" and hit.score >= 0.1
+    # Heard at the end of the wake phrase, before (or, held for the transcript check, as) the command starts.
+    assert u.speech_start_s + 0.3 < hit.at_s < u.command_start_s + 0.5
 
 
 @pytest.mark.models
@@ -240,7 +241,7 @@ def test_the_demo_recording_wakes_three_times() -> None:
     assert rate == SAMPLE_RATE and len(audio) / rate < 30
     found = hits(audio, detector(Sensitivity.NORMAL))
     assert len(found) == 3
-    assert [round(h.at_s) for h in found] == [2, 9, 15]  # 1.82, 8.57, 14.57 s when generated
+    assert [round(h.at_s) for h in found] == [2, 11, 19]  # 1.82, 10.91, 19.16 s when generated
 
 
 @pytest.mark.models

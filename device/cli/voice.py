@@ -204,8 +204,8 @@ async def _wake_test(args: argparse.Namespace) -> int:
             hits += 1
             _emit(
                 args.json,
-                {"at_s": round(position, 2), "model": hit.model, "score": round(hit.score, 3)},
-                f"{position:7.2f}s  {hit.model}  score {hit.score:.2f}",
+                {"at_s": round(hit.at_s, 2), "model": hit.model, "score": round(hit.score, 3)},
+                f"{hit.at_s:7.2f}s  {hit.model}  score {hit.score:.2f}",
             )
     if not args.json:
         print(f"{hits} detection(s) in {position:.1f} s of audio")

@@ -134,7 +134,9 @@ class VoicePipeline:
             no_speech_timeout_s=followup_s,
         )
         self.is_muted = is_muted
-        self.preroll = PreRoll(preroll_s)
+        self.preroll_s = preroll_s
+        # room for a wake decided late (a borderline score is confirmed up to ~0.3 s after the word)
+        self.preroll = PreRoll(preroll_s + 1.0)
         self._gate_until_s = 0.0
         self._listen_next: str | None = None
         self._next_tick_s = 0.0
@@ -172,12 +174,16 @@ class VoicePipeline:
                     self.preroll.clear()
                     continue
                 self.preroll.push(chunk)
-                hit = self.wake.process(chunk) if self.wake is not None else None
+                if self.wake is None:
+                    continue
+                # a borderline score asks Whisper to confirm: keep that off the event loop
+                hit = await asyncio.to_thread(self.wake.process, chunk)
                 if hit is None:
                     continue
                 source = "wake_word"
                 self.bus.publish(ev.Wake(model=hit.model, score=hit.score, audio_s=self.audio_s))
-                before = self.preroll.drain()
+                late_s = max(0.0, getattr(self.wake, "now_s", hit.at_s) - hit.at_s)
+                before = self.preroll.drain(self.preroll_s + late_s)
             else:
                 self.bus.publish(ev.Wake(model=source, score=1.0, source=source, audio_s=self.audio_s))
                 before = [chunk]
