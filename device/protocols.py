@@ -86,6 +86,13 @@ class SttSession(Protocol):
     async def abort(self) -> None: ...
 
 
+@runtime_checkable
+class DraftingSession(SttSession, Protocol):
+    """A session that can transcribe the audio so far without finishing (an offline engine)."""
+
+    async def draft(self) -> Transcript: ...
+
+
 class SpeechToText(Protocol):
     """Opens a session per command. ``on_interim`` receives interim transcripts where the engine has them."""
 

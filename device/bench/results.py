@@ -48,6 +48,8 @@ class FileResult:
     status: str | None = None
     endpoint: str | None = None
     stages: dict[str, float] = field(default_factory=dict)
+    #: Whisper's compute time for this file (the stage above can be shorter: a draft overlaps the pause)
+    stt_seconds: float | None = None
     error: str | None = None
     #: the line or its files could not be used (as opposed to a stage that failed on good input)
     bad_input: bool = False
@@ -159,9 +161,9 @@ class BenchResult:
     def stt_time_ratio(self) -> float | None:
         """Larder's transcription time over the peer's, summed over files both transcribed (< 1: faster)."""
         both = [
-            (f.stages["speech_end_to_transcript_s"], f.peer_seconds)
+            (f.stt_seconds, f.peer_seconds)
             for f in self.files
-            if "speech_end_to_transcript_s" in f.stages and f.peer_seconds is not None
+            if f.stt_seconds is not None and f.peer_seconds is not None
         ]
         peer_total = sum(p for _, p in both)
         return sum(o for o, _ in both) / peer_total if both and peer_total > 0 else None

@@ -208,9 +208,12 @@ async def _one(unit: Any, entry: Entry, catalogues: _Catalogues) -> FileResult:
     result.reply = outcome.reply
     result.status = outcome.status
     result.endpoint = outcome.endpoint.reason
+    result.stt_seconds = outcome.speech_end_to_transcript_s
+    # the file plays faster than real time; live, a draft started `draft_lead_s` of audio before the endpoint
+    # decision overlaps that much of the wait, so only the rest is latency
     result.stages = {
         "endpoint_delay_s": delay,
-        "speech_end_to_transcript_s": outcome.speech_end_to_transcript_s,
+        "speech_end_to_transcript_s": max(0.0, outcome.speech_end_to_transcript_s - outcome.draft_lead_s),
         "transcript_to_command_s": outcome.transcript_to_command_s,
         "command_to_first_audio_s": outcome.command_to_first_audio_s,
     }

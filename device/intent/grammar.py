@@ -15,7 +15,7 @@ from datetime import date
 
 from device.intent.command import Action, Command
 from device.intent.dates import find_expiry
-from device.intent.index import CatalogueIndex, item_confidence
+from device.intent.index import CatalogueIndex, by_sound, item_confidence
 from device.intent.matching import ItemMatch, content
 from device.intent.numbers import parse_number
 from device.intent.phrases import (
@@ -27,7 +27,7 @@ from device.intent.phrases import (
     targets_a_list,
 )
 from device.intent.questions import is_question, parse_question
-from device.intent.replies import short_reply
+from device.intent.replies import misheard_undo, short_reply
 from device.intent.slots import (
     Amount,
     Place,
@@ -38,7 +38,7 @@ from device.intent.slots import (
     vague_amount,
 )
 from device.intent.text import strip_fillers, tokenize
-from device.intent.verbs import find_verb, resolve
+from device.intent.verbs import find_verb, misheard_verb, resolve
 from device.inventory.catalog import Catalogue
 
 _LEADING_REPLY = frozenset({"yes", "yeah", "yep", "no", "nope", "nah", "okay", "ok"})
@@ -59,14 +59,18 @@ class Grammar:
         """The command ``text`` asks for; ``unknown`` (never a stock change) when it is not one."""
         today = today or date.today()
         raw = text if isinstance(text, str) else ""
-        tokens = strip_fillers(tokenize(raw[:MAX_CHARS]))
+        said = tokenize(raw[:MAX_CHARS])
+        tokens = strip_fillers(said)
         if not tokens or len(tokens) > MAX_WORDS or is_injection(raw, " ".join(tokens)):
             return _unknown(raw, 0.0)
         reply = short_reply(tokens)
         if reply is not None:
             return Command(reply, confidence=0.97, text=raw)
+        if misheard_undo(said):
+            return Command(Action.UNDO, confidence=0.85, text=raw)
         if tokens[0] in _LEADING_REPLY and len(tokens) > 1 and tuple(tokens[:2]) not in VERBS:
             tokens = tokens[1:]  # "no, add three ..." / "yeah so the salmon ..."
+        tokens = misheard_verb(self._index, tokens)
         if is_order_or_chatter(" ".join(tokens)):
             return _unknown(raw, 0.05)
         if is_question(tokens):
@@ -122,6 +126,7 @@ class Grammar:
             if named.method == "exact":
                 match, unit = named, None
         match = self._prefer_unit(match, unit)
+        match = by_sound(self._index, match, words, unit)
         location, to_location = _place_names(action, places)
         extra = list(match.extra)
         if extra and location is None:

@@ -10,7 +10,7 @@ is built once; matching is pure.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import jellyfish
@@ -126,15 +126,21 @@ class ItemMatcher:
         return self._exact.get(phrase) or self._compact_exact.get(_compact(phrase)) or set()
 
     def spans(self, tokens: Sequence[str]) -> list[tuple[int, int, frozenset[str]]]:
-        """Longest exact name/alias spans in ``tokens``, left to right, not overlapping."""
+        """Longest exact name/alias spans in ``tokens``, left to right, not overlapping.
+
+        A name may be split one word more than it is written ("take away cups", "sour dough"): speech
+        recognition spaces and hyphenates compounds as it likes.
+        """
         found: list[tuple[int, int, frozenset[str]]] = []
         i = 0
         while i < len(tokens):
-            for size in range(min(self.max_words, len(tokens) - i), 0, -1):
+            for size in range(min(self.max_words + 1, len(tokens) - i), 0, -1):
                 words = tokens[i : i + size]
                 if all(w in STOPWORDS for w in words):
                     continue
-                hit = self._exact.get(" ".join(words))
+                hit = self._exact.get(" ".join(words)) if size <= self.max_words else None
+                if not hit and size > 1 and words[0] not in STOPWORDS and words[-1] not in STOPWORDS:
+                    hit = self._compact_exact.get("".join(words))
                 if hit:
                     found.append((i, i + size, frozenset(hit)))
                     i += size
@@ -143,8 +149,12 @@ class ItemMatcher:
                 i += 1
         return found
 
-    def match(self, tokens: Sequence[str]) -> ItemMatch:
-        """The item ``tokens`` name (stop words allowed around it), or ``NO_MATCH``."""
+    def match(self, tokens: Sequence[str], fits: Collection[str] | None = None) -> ItemMatch:
+        """The item ``tokens`` name (stop words allowed around it), or ``NO_MATCH``.
+
+        With ``fits`` (the items counted in the unit said), a near miss that fits beats a closer one that
+        doesn't ("3 gallons of boat milk": goat milk, not oat milk); exact names are taken as said.
+        """
         words = content(tokens)
         if not words:
             return NO_MATCH
@@ -190,6 +200,11 @@ class ItemMatcher:
         if not scores:
             return NO_MATCH
         top = max(scores, key=lambda n: scores[n])
+        if fits is not None and top not in fits:
+            fitting = {n: v for n, v in scores.items() if n in fits}
+            if fitting and max(fitting.values()) >= ACCEPT:
+                scores = fitting
+                top = max(scores, key=lambda n: scores[n])
         method = methods[top]
         if method == "span" and top in fuzzy_hits:
             extra, modifier = (), False  # the leftover word was the item misheard ("balsamic vinager")

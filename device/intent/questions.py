@@ -11,7 +11,7 @@ from datetime import date
 
 from device.intent.command import Action, Command
 from device.intent.dates import horizon_days
-from device.intent.index import CatalogueIndex, item_confidence
+from device.intent.index import CatalogueIndex, by_sound, item_confidence
 from device.intent.matching import NO_MATCH, content
 from device.intent.phrases import QUERY_NOISE, QUESTION_OPENERS, asks_expiring, asks_low
 from device.intent.slots import find_places
@@ -48,7 +48,7 @@ def parse_question(index: CatalogueIndex, tokens: list[str], raw: str, today: da
                 rest = rest[:i] + rest[found[1] :]
             break
     words = _drop_noise(index, rest)
-    match = index.items.match(words) if content(words) else NO_MATCH
+    match = by_sound(index, index.items.match(words), words, unit) if content(words) else NO_MATCH
     location = places[0].name if places else None
     if asks_expiring(joined):
         days = horizon_days(tokens, today)

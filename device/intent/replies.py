@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 
 from device.intent.command import Action
+from device.intent.text import DISFLUENCIES, WAKE_WORDS
 
 _UNDO = {
     "undo",
@@ -106,6 +107,22 @@ _CONFIRM = {
     "sounds right",
 }
 _YES = frozenset({"yes", "yeah", "yep", "yup", "yea", "ya", "aye", "yah"})
+#: how speech recognition writes a lone "undo" (measured with Whisper tiny.en: "and do", "and do you?")
+_UNDO_HEARD = frozenset(
+    {
+        "and do",
+        "and you",
+        "and do you",
+        "and do it",
+        "and do that",
+        "an do",
+        "end do",
+        "un do",
+        "on do",
+        "in do",
+    }
+)
+_WAKE_LEAD = frozenset({"okay", "ok", "hey", "hi"})
 
 
 def short_reply(tokens: Sequence[str]) -> Action | None:
@@ -134,3 +151,11 @@ def short_reply(tokens: Sequence[str]) -> Action | None:
     if len(rest) < len(words) and (tail in _UNDO or _UNDO_LAST.match(tail)):
         return Action.UNDO
     return None
+
+
+def misheard_undo(tokens: Sequence[str]) -> bool:
+    """Whether the whole utterance is "undo" as speech recognition mishears it (tokens before fillers go)."""
+    words = [t for t in tokens if t not in DISFLUENCIES and t not in WAKE_WORDS]
+    while len(words) > 1 and words[0] in _WAKE_LEAD:
+        words = words[1:]
+    return " ".join(words) in _UNDO_HEARD

@@ -44,8 +44,19 @@ _ONE = frozenset({"a", "an", "another", "single", "one"})
 VAGUE = frozenset({"some", "few", "several", "bit", "lot", "lots", "rest", "load", "loads"})
 #: "the salmon", "all the bagels": a particular lot, amount not said
 DEFINITE = frozenset({"the", "all", "those", "these", "that"})
-#: ASR hears "two" and "four" as these before a unit ("add to cases")
-_ASR_NUMBERS = {"to": 2.0, "too": 2.0, "for": 4.0}
+#: what ASR writes for a number right before a unit ("add to cases", "free cartons", "ford gallons")
+_ASR_NUMBERS = {
+    "won": 1.0,
+    "to": 2.0,
+    "too": 2.0,
+    "free": 3.0,
+    "tree": 3.0,
+    "for": 4.0,
+    "fore": 4.0,
+    "ford": 4.0,
+    "fort": 4.0,
+    "ate": 8.0,
+}
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,10 @@ def find_places(tokens: Sequence[str], places: LocationMatcher) -> list[Place]:
     return found
 
 
+def _at(tokens: Sequence[str], i: int) -> str:
+    return tokens[i] if 0 <= i < len(tokens) else ""
+
+
 def _unit_after(tokens: Sequence[str], j: int, units: UnitLexicon) -> tuple[str, int] | None:
     k = j
     while k < len(tokens) and tokens[k] in _UNIT_ADJECTIVES:
@@ -129,6 +144,8 @@ def find_amount(tokens: Sequence[str], units: UnitLexicon) -> tuple[Amount | Non
             value, end = match.value, match.end
             unit = None
             found = _unit_after(tokens, end, units)
+            if found is None and match.value < 1 and _at(tokens, end) in ("the", "a", "an"):
+                found = _unit_after(tokens, end + 1, units)  # "half the case", "1/2 a case"
             if found is not None:
                 unit, end = found
                 half, end = _and_a_half(tokens, end)

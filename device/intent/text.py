@@ -45,7 +45,7 @@ DISFLUENCIES = frozenset(
     {"um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "ahh", "hmm", "mm", "mmm", "eh"}
 )
 #: wake-word remnants that speech recognition leaves at the start ("okay nabu, ...")
-WAKE_WORDS = frozenset({"nabu", "naboo", "nabo", "navu", "nabou", "nobu", "noboo", "nabuu"})
+WAKE_WORDS = frozenset({"nabu", "naboo", "nabo", "navu", "nabou", "nobu", "noboo", "nabuu", "boo", "abu"})
 _LEADING_FILLERS: tuple[tuple[str, ...], ...] = (
     ("i", "would", "like", "you", "to"),
     ("i", "need", "you", "to"),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from device.intent.command import Action
 from device.intent.index import CatalogueIndex
+from device.intent.numbers import ARTICLES, parse_number
 from device.intent.phrases import CONTEXT_VERBS, MAX_VERB_WORDS, PRIORITY, VERBS, WEAK, Verb
 from device.intent.text import find_phrases
 
@@ -21,6 +22,8 @@ _BEFORE_86 = frozenset(
     {"is", "are", "be", "been", "was", "were", "we", "just", "all", "now", "officially", "go", "get"}
 )
 _LAST = len(PRIORITY)
+#: what speech recognition writes for "add" when it opens a command ("at three cases of ...", "had 2 kilos")
+_HEARD_ADD = frozenset({"at", "had", "ad", "adds"})
 
 
 @dataclass(frozen=True)
@@ -87,3 +90,18 @@ def resolve(action: Action, kind: Verb, roles: set[str]) -> Action:
     if action in (Action.ADD, Action.USE) and "from" in roles and "to" in roles:
         return Action.MOVE
     return action
+
+
+def misheard_verb(index: CatalogueIndex, tokens: list[str]) -> list[str]:
+    """ "At three cases of oat milk": a misheard "add" opening the command, when an amount and then a unit or
+    an item's name follow ("at 3 o'clock", "at three we need flour" are left alone)."""
+    if len(tokens) < 3 or tokens[0] not in _HEARD_ADD:
+        return tokens
+    number = parse_number(tokens, 1)
+    end = number.end if number is not None else 2 if tokens[1] in ARTICLES else 0
+    if not end:
+        return tokens
+    rest = tokens[end:]
+    if rest and (index.units.is_unit(rest[0]) or any(start == 0 for start, _, _ in index.items.spans(rest))):
+        return ["add", *tokens[1:]]
+    return tokens

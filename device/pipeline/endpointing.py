@@ -84,6 +84,16 @@ class Endpointer:
         """A command has started and not yet ended."""
         return self._speech_start is not None and self._result is None
 
+    @property
+    def speech_end_s(self) -> float | None:
+        """End of the last speech counted in the command in progress."""
+        return self._speech_end if self.in_speech else None
+
+    @property
+    def silence_s(self) -> float:
+        """How long the command in progress has been silent (0 while speaking or before it starts)."""
+        return self._now - self._speech_end if self.in_speech else 0.0
+
     def feed(self, chunk_seconds: float, is_speech: bool) -> Endpoint | None:
         if self._result is not None:
             return self._result

@@ -27,6 +27,7 @@ from device.pipeline.speaking import ReplySpeaker
 from device.protocols import (
     CHUNK_SECONDS,
     Audio,
+    DraftingSession,
     IntentResolver,
     Microphone,
     SpeechToText,
@@ -75,6 +76,18 @@ class StageTimeouts:
 
 
 @dataclass(frozen=True)
+class Draft:
+    """A transcription started during a pause; good only if no speech came after ``speech_end_s``."""
+
+    task: asyncio.Future[Transcript]
+    speech_end_s: float
+    started_s: float  # audio time (from the start of listening) when it began
+
+    def matches(self, endpoint: Endpoint) -> bool:
+        return endpoint.reason == "silence" and endpoint.speech_end_s == self.speech_end_s
+
+
+@dataclass(frozen=True)
 class UtteranceResult:
     """What one command turned into, with its latencies (for ``larder simulate`` and the benchmark)."""
 
@@ -88,6 +101,9 @@ class UtteranceResult:
     speech_end_to_transcript_s: float
     transcript_to_command_s: float
     command_to_first_audio_s: float
+    #: audio seconds the transcription was started before the endpoint decision (0: no draft was used). With a
+    #: live microphone that much of ``speech_end_to_transcript_s`` overlaps the endpointing wait.
+    draft_lead_s: float = 0.0
 
 
 class VoicePipeline:
@@ -111,6 +127,7 @@ class VoicePipeline:
         followup_s: float = 5.0,
         is_muted: Callable[[float], bool] = lambda now: False,
         preroll_s: float = 0.5,
+        draft_after_s: float = 0.2,
     ) -> None:
         self.microphone = microphone
         self.wake = wake
@@ -135,6 +152,7 @@ class VoicePipeline:
         )
         self.is_muted = is_muted
         self.preroll_s = preroll_s
+        self.draft_after_s = draft_after_s
         # room for a wake decided late (a borderline score is confirmed up to ~0.3 s after the word)
         self.preroll = PreRoll(preroll_s + 1.0)
         self._gate_until_s = 0.0
@@ -207,7 +225,7 @@ class VoicePipeline:
         session: SttSession | None = None
         try:
             session = await asyncio.wait_for(self.stt.start(self._interim), self.timeouts.transcribe)
-            endpoint = await self._capture(chunks, endpointer, session, preroll)
+            endpoint, draft = await self._capture(chunks, endpointer, session, preroll)
         except (LarderError, TimeoutError, OSError) as exc:
             if session is not None:
                 await session.abort()
@@ -225,7 +243,9 @@ class VoicePipeline:
         if endpoint.reason == "no_speech":
             await session.abort()
             return None
-        return await self.respond(session, endpoint, delay)
+        return await self.respond(
+            session, endpoint, delay, draft if draft and draft.matches(endpoint) else None
+        )
 
     async def _capture(
         self,
@@ -233,9 +253,10 @@ class VoicePipeline:
         endpointer: Endpointer,
         session: SttSession,
         preroll: Sequence[Audio],
-    ) -> Endpoint:
+    ) -> tuple[Endpoint, Draft | None]:
         iterator = aiter(chunks)
         pending = list(preroll)
+        draft: Draft | None = None
         while True:
             if pending:
                 chunk = pending.pop(0)
@@ -243,22 +264,38 @@ class VoicePipeline:
                 try:
                     chunk = await anext(iterator)
                 except StopAsyncIteration:
-                    return endpointer.finish()
+                    return endpointer.finish(), draft
                 self.heartbeat()
                 self.audio_s += CHUNK_SECONDS
             await session.feed(chunk)
             speech = self.vad.speech_probability(chunk) >= self.vad_threshold
             decided = endpointer.feed(CHUNK_SECONDS, speech)
             if decided is not None:
-                return decided
+                return decided, draft
+            draft = self._maybe_draft(session, endpointer, draft)
 
-    async def respond(self, session: SttSession, endpoint: Endpoint, delay: float) -> UtteranceResult | None:
-        """Transcribe -> resolve -> dialogue -> speak, each under its time box."""
+    def _maybe_draft(self, session: SttSession, endpointer: Endpointer, draft: Draft | None) -> Draft | None:
+        """Once the cook has paused for ``draft_after_s``, start transcribing what was said so far: if the pause
+        becomes the end of the command, the transcript is (nearly) ready when the endpointer decides."""
+        end = endpointer.speech_end_s
+        if not self.draft_after_s or end is None or not isinstance(session, DraftingSession):
+            return draft
+        if endpointer.silence_s < self.draft_after_s or (draft is not None and draft.speech_end_s == end):
+            return draft
+        if draft is not None and not draft.task.done():
+            return draft  # one at a time; a stale one finishes in the background
+        task = asyncio.ensure_future(session.draft())
+        return Draft(task=task, speech_end_s=end, started_s=endpointer.elapsed_s)
+
+    async def respond(
+        self, session: SttSession, endpoint: Endpoint, delay: float, draft: Draft | None = None
+    ) -> UtteranceResult | None:
+        """Transcribe (or take the draft made during the final pause) -> resolve -> dialogue -> speak."""
         self._state("thinking")
         started = time.monotonic()
         try:
             transcript: Transcript = await self._stage(
-                "transcribe", session.finish(), self.timeouts.transcribe
+                "transcribe", self._transcript(session, draft), self.timeouts.transcribe
             )
         except LarderError as exc:
             await session.abort()
@@ -298,9 +335,18 @@ class VoicePipeline:
             speech_end_to_transcript_s=heard - started,
             transcript_to_command_s=resolved - heard,
             command_to_first_audio_s=(first_audio or decided) - resolved,
+            draft_lead_s=endpoint.decided_at_s - draft.started_s if draft else 0.0,
         )
 
     # --- helpers ---
+
+    async def _transcript(self, session: SttSession, draft: Draft | None) -> Transcript:
+        if draft is None:
+            return await session.finish()
+        try:
+            return await draft.task
+        finally:
+            await session.abort()  # the audio is transcribed: drop it
 
     async def _stage(self, name: str, work: Awaitable[T], seconds: float) -> T:
         try:

@@ -191,6 +191,17 @@ class _WhisperSession:
         finally:
             del audio  # privacy: the command audio lives no longer than its transcription
 
+    async def draft(self) -> Transcript:
+        """Transcribe what is buffered so far, keeping the session open: the runner starts this as soon as the
+        cook pauses, and uses it if the pause turns out to be the end of the command."""
+        if self._closed:
+            raise SttError("this speech-to-text session has already finished")
+        audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.int16)
+        try:
+            return await asyncio.to_thread(self._engine.transcribe, audio, prompt=self._prompt)
+        finally:
+            del audio
+
     async def abort(self) -> None:
         self._closed = True
         self._aborted = True
