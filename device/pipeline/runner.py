@@ -359,10 +359,15 @@ class VoicePipeline:
         if not text:
             return None
         self._state("speaking")
-        self.bus.publish(ev.ReplyStarted(text=text, audio_s=self.audio_s))
         began = time.monotonic()
+
+        def started() -> None:
+            self.bus.publish(ev.ReplyStarted(text=text, audio_s=self.audio_s))
+
         try:
-            first_audio, seconds = await asyncio.wait_for(self.speaker.say(text), self.timeouts.speak)
+            first_audio, seconds = await asyncio.wait_for(
+                self.speaker.say(text, started), self.timeouts.speak
+            )
         except (LarderError, TimeoutError, OSError) as exc:
             self._error(exc, "speak")
             return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 from device.protocols import Audio, Speaker, TextToSpeech
 from device.tts import split_clauses
@@ -17,8 +18,10 @@ class ReplySpeaker:
         self.tts = tts
         self.speaker = speaker
 
-    async def say(self, text: str) -> tuple[float | None, float]:
-        """Speak ``text``; return (monotonic time the first audio started, seconds of audio played)."""
+    async def say(self, text: str, on_start: Callable[[], None] = lambda: None) -> tuple[float | None, float]:
+        """Speak ``text``; return (monotonic time the first audio started, seconds of audio played).
+
+        ``on_start`` runs as the first audio goes to the speaker."""
         clauses = split_clauses(text) or [text]
         rate = self.tts.sample_rate
         pending: asyncio.Task[Audio] = asyncio.ensure_future(asyncio.to_thread(self.tts.render, clauses[0]))
@@ -30,6 +33,7 @@ class ReplySpeaker:
                 pending = asyncio.ensure_future(asyncio.to_thread(self.tts.render, clauses[index + 1]))
             if first is None:
                 first = time.monotonic()
+                on_start()
             await self.speaker.play(audio, rate)
             played += len(audio) / rate
         return first, played
