@@ -245,7 +245,8 @@ async def run_daemon(unit: Unit, source: str | None, *, replies_dir: Path | None
         watchdog.heartbeat()
         if not started:  # READY only once the microphone delivers audio (models and store are up by now)
             started = True
-        
+            notifier.ready("listening")
+
     pipeline.heartbeat = heartbeat
     leds = _start_leds(unit)
     buttons = _start_buttons(unit, pipeline, mute)

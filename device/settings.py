@@ -101,18 +101,26 @@ class Settings(BaseSettings):
 
     # --- unit identity and storage ---
     data_dir: Path = Field(default_factory=default_data_dir, description="Folder for the store and state.")
-    device_id: str = Field(default="", description="This unit's id; empty means one is made and kept in the store.")
+    device_id: str = Field(
+        default="", description="This unit's id; empty means one is made and kept in the store."
+    )
     site: str = Field(default="demo", description="Site (kitchen) this unit belongs to.")
     log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING or ERROR.")
 
     # --- audio ---
     mic_device: str = Field(default="", description="Microphone by name fragment or index; empty = default.")
-    mic_channel: int = Field(default=0, ge=0, description="Input channel of a multi-channel mic array (0-based).")
+    mic_channel: int = Field(
+        default=0, ge=0, description="Input channel of a multi-channel mic array (0-based)."
+    )
     speaker_device: str = Field(default="", description="Speaker by name fragment or index; empty = default.")
-    mic_retry_s: float = Field(default=5.0, gt=0, description="Seconds between tries to reopen a lost microphone.")
+    mic_retry_s: float = Field(
+        default=5.0, gt=0, description="Seconds between tries to reopen a lost microphone."
+    )
 
     # --- wake word ---
-    wake_model: WakeModelName = Field(default=WakeModelName.OKAY_NABU, description="Built-in wake word model.")
+    wake_model: WakeModelName = Field(
+        default=WakeModelName.OKAY_NABU, description="Built-in wake word model."
+    )
     wake_sensitivity: Sensitivity = Field(
         default=Sensitivity.NORMAL,
         description="low (loud radio, chatter), normal, or high (quiet site): measured operating points.",
@@ -127,31 +135,43 @@ class Settings(BaseSettings):
         default=True,
         description="Check a borderline wake word with a short Whisper transcript before waking.",
     )
-    preroll_s: float = Field(default=0.3, ge=0, le=3, description="Audio kept from before the wake (seconds).")
+    preroll_s: float = Field(
+        default=0.3, ge=0, le=3, description="Audio kept from before the wake (seconds)."
+    )
 
     # --- endpointing ---
     vad_threshold: float = Field(default=0.5, gt=0, lt=1, description="Silero speech probability cutoff.")
     end_silence_s: float = Field(default=0.5, gt=0, description="Silence that ends a command (seconds).")
     min_command_s: float = Field(default=0.3, ge=0, description="Shortest speech that counts as a command.")
-    max_command_s: float = Field(default=10.0, gt=0, description="Longest command before it is cut (seconds).")
-    no_speech_timeout_s: float = Field(default=4.0, gt=0, description="Give up when no speech follows the wake.")
+    max_command_s: float = Field(
+        default=10.0, gt=0, description="Longest command before it is cut (seconds)."
+    )
+    no_speech_timeout_s: float = Field(
+        default=4.0, gt=0, description="Give up when no speech follows the wake."
+    )
 
     # --- speech to text ---
     stt: SttEngine = Field(default=SttEngine.AUTO, description="auto, deepgram or whisper.")
     whisper_model: WhisperModelName = Field(default=WhisperModelName.TINY_EN, description="tiny.en or base.")
     whisper_threads: int = Field(default=2, ge=1, le=16, description="CPU threads for Whisper.")
     models_dir: Path | None = Field(default=None, description="Where joined model files live (base model).")
-    deepgram_url: str = Field(default="wss://api.deepgram.com/v1/listen", description="Deepgram live endpoint.")
+    deepgram_url: str = Field(
+        default="wss://api.deepgram.com/v1/listen", description="Deepgram live endpoint."
+    )
     deepgram_api_key: SecretStr | None = Field(default=None, description="Deepgram API key (secret).")
     deepgram_model: str = Field(default="nova-3", description="Deepgram model name.")
-    deepgram_timeout_s: float = Field(default=1.5, gt=0, description="Wait for a final transcript after Finalize.")
+    deepgram_timeout_s: float = Field(
+        default=1.5, gt=0, description="Wait for a final transcript after Finalize."
+    )
 
     # --- language ---
     llm_base_url: str = Field(default="", description="OpenAI-compatible base URL; empty disables the LLM.")
     llm_model: str = Field(default="gpt-4o-mini", description="LLM model name.")
     llm_api_key: SecretStr | None = Field(default=None, description="LLM API key (secret).")
     llm_timeout_s: float = Field(default=2.5, gt=0, description="Time box for one LLM call (seconds).")
-    min_confidence: float = Field(default=0.6, ge=0, le=1, description="Below this a parse counts as unclear.")
+    min_confidence: float = Field(
+        default=0.6, ge=0, le=1, description="Below this a parse counts as unclear."
+    )
 
     # --- dialogue ---
     confirm_window_s: float = Field(default=8.0, gt=0, description="Time to confirm or cancel (seconds).")
@@ -162,7 +182,9 @@ class Settings(BaseSettings):
     max_quantity: float = Field(default=10000, gt=0, description="Quantities above this are refused.")
 
     # --- replies ---
-    tts_cache_dir: Path | None = Field(default=None, description="Pre-rendered phrases; default under data_dir.")
+    tts_cache_dir: Path | None = Field(
+        default=None, description="Pre-rendered phrases; default under data_dir."
+    )
     volume: float = Field(default=1.0, ge=0, le=2, description="Reply loudness factor.")
 
     # --- GPIO ---
@@ -176,8 +198,12 @@ class Settings(BaseSettings):
 
     # --- cloud sync ---
     supabase_url: str = Field(default="", description="Supabase project URL; empty disables sync.")
-    supabase_key: SecretStr | None = Field(default=None, description="Publishable (anon) key; never service_role.")
-    provisioning_code: SecretStr | None = Field(default=None, description="One-time code for device credentials.")
+    supabase_key: SecretStr | None = Field(
+        default=None, description="Publishable (anon) key; never service_role."
+    )
+    provisioning_code: SecretStr | None = Field(
+        default=None, description="One-time code for device credentials."
+    )
     sync_batch: int = Field(default=500, ge=1, le=5000, description="Events per upload batch.")
     sync_interval_s: float = Field(default=5.0, gt=0, description="Seconds between sync passes.")
 

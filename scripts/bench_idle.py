@@ -36,10 +36,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--noise", choices=["kitchen", "brown"], default="kitchen")
     args = parser.parse_args()
-    if args.noise == "kitchen":
-        audio = speech.kitchen_noise(args.seconds)
-    else:
-        audio = speech.brown_noise(args.seconds, seed=1)
+    audio = (
+        speech.kitchen_noise(args.seconds)
+        if args.noise == "kitchen"
+        else speech.brown_noise(args.seconds, seed=1)
+    )
 
     settings = Settings()
     detector = MicroWakeWordDetector.from_settings(settings)

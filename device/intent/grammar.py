@@ -11,12 +11,13 @@ instead of a guess; words that name no item are kept in ``unmatched``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 from device.intent.command import Action, Command
 from device.intent.dates import find_expiry
-from device.intent.index import CatalogueIndex, by_sound, item_confidence
-from device.intent.matching import ItemMatch, content
+from device.intent.index import CatalogueIndex, by_sound, item_confidence, unit_by_sound
+from device.intent.matching import STOPWORDS, ItemMatch, content
 from device.intent.numbers import parse_number
 from device.intent.phrases import (
     VERBS,
@@ -38,7 +39,7 @@ from device.intent.slots import (
     vague_amount,
 )
 from device.intent.text import strip_fillers, tokenize
-from device.intent.verbs import find_verb, misheard_verb, resolve
+from device.intent.verbs import find_verb, misheard_count, misheard_verb, resolve
 from device.inventory.catalog import Catalogue
 
 _LEADING_REPLY = frozenset({"yes", "yeah", "yep", "no", "nope", "nah", "okay", "ok"})
@@ -93,8 +94,13 @@ class Grammar:
             if asks_expiring(joined) or asks_low(joined) or raw.rstrip().endswith("?"):
                 return parse_question(self._index, tokens, raw, today)
             return _unknown(raw, 0.15)
-        rest = [t for i, t in enumerate(tokens) if i not in taken and i not in verb.words]
+        tokens = list(tokens)
+        guessed = misheard_count(self._index, tokens, verb, taken)
+        kept = [i for i in range(len(tokens)) if i not in taken and i not in verb.words]
+        rest = [tokens[i] for i in kept]
         amount, numbers = find_amount(self._hide_numbered_names(rest), self._index.units)
+        if amount is not None and guessed is not None and kept[amount.start] == guessed:
+            amount = replace(amount, how="asr")  # a number guessed from "for": trusted less
         if numbers > 1 and "and" in rest:
             return _unknown(raw, 0.2)  # two things at once: "3 cases of X and 2 of Y"
         words = rest if amount is None else rest[: amount.start] + rest[amount.end :]
@@ -115,11 +121,17 @@ class Grammar:
     ) -> Command:
         index = self._index
         unit = amount.unit if amount else None
+        trust = 1.0
         match = index.items.match(words)
         if amount is not None and unit is None and match.method != "exact":
             trailing = self._trailing_unit(words)  # "3 oat milk cartons"
             if trailing is not None:
                 unit, words = trailing
+                match = index.items.match(words)
+        if amount is not None and unit is None and match.item is not None and match.extra:
+            heard = self._misheard_unit(words, amount, match.item)  # "eight loads of sourdough"
+            if heard is not None:
+                (unit, words), trust = heard, 0.85
                 match = index.items.match(words)
         if match.item is None and amount is not None and amount.unit and not content(words):
             named = index.items.match([amount.unit])  # "add 20 cups": the unit word was the item
@@ -145,8 +157,8 @@ class Grammar:
             return _unknown(raw, 0.2)  # about something else: "the milk steamer is broken"
         else:
             confidence = item_confidence(confidence, match) * (0.93 ** len(extra))
-        quantity, trust = _quantity(action, amount, words)
-        confidence *= trust
+        quantity, how_sure = _quantity(action, amount, words)
+        confidence *= how_sure * trust
         if unit and match.item and not index.fits(unit, match.item):
             confidence *= 0.9
         if action is Action.OUT:
@@ -171,6 +183,14 @@ class Grammar:
             if any(parse_number(words, i) for i in range(start, end)):
                 masked[start:end] = ["\0"] * (end - start)
         return masked
+
+    def _misheard_unit(self, words: list[str], amount: Amount, item: str) -> tuple[str, list[str]] | None:
+        """The word between the amount and "of <item>", when it sounds like a unit the item is counted in."""
+        at = amount.start
+        if at + 1 >= len(words) or words[at + 1] != "of" or words[at] in STOPWORDS:
+            return None
+        unit = unit_by_sound(self._index, words[at], item)
+        return None if unit is None else (unit, words[:at] + words[at + 1 :])
 
     def _trailing_unit(self, words: list[str]) -> tuple[str, list[str]] | None:
         said = [i for i, w in enumerate(words) if w not in ("the", "of", "a")]

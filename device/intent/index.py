@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from rapidfuzz import fuzz
+
 from device.intent.locations import LocationMatcher
 from device.intent.matching import ItemMatch, ItemMatcher, content
-from device.intent.sounds import SoundIndex
-from device.intent.units import UnitLexicon
+from device.intent.sounds import SoundIndex, sound_key
+from device.intent.units import UnitLexicon, plural
 from device.inventory.catalog import Catalogue
 
+#: how alike (0-100) a word must sound to a unit the item is counted in to be taken for it
+UNIT_SOUND = 75.0
 #: "sound" is a guess from how the words sound: low enough that the dialogue asks before changing stock
 _METHOD_TRUST = {"exact": 1.0, "span": 0.9, "fuzzy": 0.88, "phonetic": 0.82, "partial": 0.75, "sound": 0.6}
 
@@ -78,3 +82,20 @@ def by_sound(index: CatalogueIndex, match: ItemMatch, words: Sequence[str], unit
     if heard is None or heard.item == match.item:
         return match
     return ItemMatch(heard.item, heard.score / 100.0, "sound")
+
+
+def unit_by_sound(index: CatalogueIndex, word: str, item: str) -> str | None:
+    """ "eight loads of sourdough": the word said where a unit goes, when it sounds like one ``item`` is counted
+    in (its own unit or a pack of it), named as the catalogue names it."""
+    said = sound_key(word)
+    if len(said) < 3:
+        return None
+    scored = []
+    for unit in index.item_units.get(item, ()):
+        score = max(fuzz.ratio(said, sound_key(form)) for form in (unit, plural(unit)))
+        scored.append((score, unit))
+    scored.sort(reverse=True)
+    if not scored or scored[0][0] < UNIT_SOUND or (len(scored) > 1 and scored[1][0] >= scored[0][0] - 5):
+        return None
+    named = index.units.match(scored[0][1].split(), 0)
+    return named[0] if named is not None else None

@@ -45,13 +45,13 @@ VERBS = _table(
             move, moved, moving, transfer, transferred, transferring, shift, shifted, relocate, relocated, swap,
             switch""",
         Action.WASTE: """
-            waste, wasted, wasting, toss, tossed, tossing, threw out, throw out, thrown out, throwing out,
-            threw away, throw away, thrown away, throwing away, bin, binned, binning, chuck, chucked, chuck out,
-            chucked out, chucked away, dump, dumped, discard, discarded, spoil, spoiled, spoilt, went off, gone off,
-            went bad, gone bad, has gone off, is bad, are bad, expired, has expired, have expired, dropped, drop,
-            spilled, spilt, spill, broke, broken, burnt, burned, ruined, write off, wrote off, written off,
-            writing off, lost, cracked, log waste, as waste, rotten, moldy, mouldy, went moldy, went mouldy,
-            got rid of, out of date, went sour, gone sour, scrap, scrapped, trashed, trash""",
+            waste, wasted, wasting, toss, tossed, tossing, threw out, throw out, thrown out, throwing out, through
+            out, threw away, throw away, thrown away, throwing away, through away, bin, binned, binning, chuck,
+            chucked, chuck out, chucked out, chucked away, dump, dumped, discard, discarded, spoil, spoiled, spoilt,
+            went off, gone off, went bad, gone bad, has gone off, is bad, are bad, was bad, were bad, expired, has
+            expired, have expired, dropped, drop, spilled, spilt, spill, broke, broken, burnt, burned, ruined, write
+            off, wrote off, written off, writing off, lost, cracked, log waste, as waste, rotten, moldy, mouldy, went
+            moldy, went mouldy, got rid of, out of date, went sour, gone sour, scrap, scrapped, trashed, trash""",
         Action.USE: """
             use, used, using, used up, opened, open, opening, went through, go through, going through, gone through,
             burned through, ran through, consumed, consume, sold, sell, prepped, removed, remove, subtract,

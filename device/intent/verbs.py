@@ -23,7 +23,11 @@ _BEFORE_86 = frozenset(
 )
 _LAST = len(PRIORITY)
 #: what speech recognition writes for "add" when it opens a command ("at three cases of ...", "had 2 kilos")
-_HEARD_ADD = frozenset({"at", "had", "ad", "adds"})
+#: what speech recognition writes for a verb that opens a command (Whisper tiny.en, measured): "at three cases of
+#: ...", "had 2 kilos ..." (add), "cost the spinach" (toss)
+_HEARD_VERB = {"at": "add", "had": "add", "ad": "add", "adds": "add", "cost": "toss"}
+#: ... of which these may also come before "the <item>"
+_HEARD_BEFORE_THE = frozenset({"cost"})
 
 
 @dataclass(frozen=True)
@@ -93,15 +97,36 @@ def resolve(action: Action, kind: Verb, roles: set[str]) -> Action:
 
 
 def misheard_verb(index: CatalogueIndex, tokens: list[str]) -> list[str]:
-    """ "At three cases of oat milk": a misheard "add" opening the command, when an amount and then a unit or
-    an item's name follow ("at 3 o'clock", "at three we need flour" are left alone)."""
-    if len(tokens) < 3 or tokens[0] not in _HEARD_ADD:
+    """A verb speech recognition misspelled where it opens the command: "throughout a tub of ..." (threw out);
+    "at three cases of oat milk" (add), "cost the spinach" (toss), when an amount and then a unit or an item's
+    name follow ("at 3 o'clock", "at three we need flour", "cost of the spinach" are left alone)."""
+    if len(tokens) > 1 and tokens[0] == "throughout":
+        return ["threw", "out", *tokens[1:]]
+    if len(tokens) < 3 or tokens[0] not in _HEARD_VERB:
         return tokens
     number = parse_number(tokens, 1)
     end = number.end if number is not None else 2 if tokens[1] in ARTICLES else 0
+    if not end and tokens[0] in _HEARD_BEFORE_THE and tokens[1] == "the":
+        end = 2
     if not end:
         return tokens
     rest = tokens[end:]
     if rest and (index.units.is_unit(rest[0]) or any(start == 0 for start, _, _ in index.items.spans(rest))):
-        return ["add", *tokens[1:]]
+        return [_HEARD_VERB[tokens[0]], *tokens[1:]]
     return tokens
+
+
+#: number words speech recognition writes as look-alikes, between the verb and an item ("threw away for eggs")
+_HEARD_COUNT = {"for": "4", "to": "2", "too": "2"}
+
+
+def misheard_count(index: CatalogueIndex, tokens: list[str], verb: FoundVerb, taken: set[int]) -> int | None:
+    """Where "for"/"to" stands for a number, right after the verb and right before an item's name ("we threw
+    away for chicken breasts"), rewritten in ``tokens`` as the digit; else ``None``."""
+    at = max(verb.words, default=-1) + 1
+    if not verb.words or at >= len(tokens) - 1 or at in taken or tokens[at] not in _HEARD_COUNT:
+        return None
+    if not any(start == 0 for start, _, _ in index.items.spans(tokens[at + 1 :])):
+        return None
+    tokens[at] = _HEARD_COUNT[tokens[at]]
+    return at

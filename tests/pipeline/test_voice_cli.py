@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,9 +28,12 @@ LATENCY = {
 }
 
 
-def larder(tmp_path: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def larder(
+    tmp_path: Path, *args: str, timeout: float = 300, extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LARDER_")}
     env |= {"LARDER_DATA_DIR": str(tmp_path / "data"), "LARDER_ENV_FILE": str(tmp_path / "none.env")}
+    env |= extra or {}
     return subprocess.run(
         [sys.executable, "-m", "device", *args], capture_output=True, text=True, env=env, timeout=timeout
     )
@@ -74,11 +79,28 @@ def test_listen_demo_prints_events_and_writes_replies(tmp_path: Path) -> None:
     assert len(list((tmp_path / "replies").glob("*.wav"))) >= 3
 
 
-def test_run_demo_is_the_main_job(tmp_path: Path) -> None:
-    out = larder(tmp_path, "run", "--input", "demo")
+def test_run_demo_is_the_main_job_and_tells_systemd(tmp_path: Path) -> None:
+    sock_path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(sock_path))
+        out = larder(
+            tmp_path,
+            "run",
+            "--input",
+            "demo",
+            extra={"NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "400000", "WATCHDOG_PID": ""},
+        )
+        sock.setblocking(False)
+        messages = []
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                messages.append(sock.recv(4096).decode())
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("woke") == 3
     assert "Added 3 cartons of oat milk" in out.stdout
+    ready = [i for i, m in enumerate(messages) if "READY=1" in m]
+    assert len(ready) == 1, messages
+    assert any("STOPPING=1" in m for m in messages[ready[0] :])
 
 
 def test_daemon_without_a_microphone_keeps_retrying_and_stops_cleanly(tmp_path: Path) -> None:
