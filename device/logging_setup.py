@@ -126,7 +126,7 @@ def configure_logging(
     root.setLevel(chosen.upper() if isinstance(chosen, str) else chosen)
     # chatty libraries stay at WARNING unless we are debugging
     if root.level > logging.DEBUG:
-        for name in ("httpx", "httpcore", "websockets", "hpack", "urllib3"):
+        for name in ("httpx", "httpcore", "websockets", "hpack", "urllib3", "faster_whisper"):
             logging.getLogger(name).setLevel(logging.WARNING)
     logging.captureWarnings(True)
     return handler
