@@ -251,7 +251,7 @@ class Dialogue:
     @staticmethod
     def _turn(result: Result, *, status: str | None = None) -> Turn:
         if result.warning:  # the reply already says it in words fit to be spoken
-            log.warning("%s", result.warning)
+            log.info("%s", result.warning)
         event_id = result.event.id if result.event is not None else None
         return Turn(result.reply, status or result.status, event_id=event_id)
 
