@@ -15,7 +15,6 @@ import json
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -27,25 +26,11 @@ from cloud_sync.identity import provision
 from cloud_sync.migrate import apply_migrations
 from cloud_sync.remote import SupabaseRemote
 from cloud_sync.worker import sync_now
-from device.intent.command import Action, Command
-from device.inventory.store import Delta, Store
+from device.inventory.store import Store
 from device.settings import Settings
+from tests.cloud_sync.helpers import record_adds
 from tests.pg import PostgresServer
 from tests.standins.postgrest import SupabaseStandIn
-
-
-def queue_events(store: Store, count: int) -> None:
-    items = ("oat milk", "eggs", "butter", "whole milk", "avocados")
-    for n in range(count):
-        item = items[n % len(items)]
-        quantity = float(1 + n % 5) if n % 4 else -1.0
-        expires = date(2027, 1, 1 + n % 28) if n % 3 == 0 and quantity > 0 else None
-        store.record(
-            command=Command(Action.ADD if quantity > 0 else Action.USE, item=item, quantity=abs(quantity)),
-            deltas=[Delta(item, "walk-in", quantity, expires)],
-            confirmation="implicit",
-            outcome="applied",
-        )
 
 
 def main() -> int:
@@ -74,7 +59,9 @@ def main() -> int:
                 provision(settings, code, store=store, remote=remote)
                 remote.close()
                 started = time.perf_counter()
-                queue_events(store, args.events)
+                record_adds(
+                    store, args.events, items=("oat milk", "eggs", "butter", "whole milk", "avocados")
+                )
                 queued_s = time.perf_counter() - started
                 started = time.perf_counter()
                 report = sync_now(store, settings)

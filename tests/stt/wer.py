@@ -1,12 +1,16 @@
 """Word error rate for speech-to-text checks: normalise both sides, then count word edits.
 
 Shared by the STT tests and ``scripts/bench_stt.py``. Normalising forgives what the grammar forgives anyway:
-case, punctuation, hyphens ("take-away" = "takeaway") and small numbers written as digits ("3" = "three").
+case, punctuation, hyphens ("take-away" = "takeaway") and small numbers written as digits ("3" = "three"): unlike
+the benchmark's normaliser it keeps number words, so tests can name the words they expect. Word edits are counted by
+the benchmark's ``edit_distance``.
 """
 
 from __future__ import annotations
 
 import re
+
+from device.bench.metrics import edit_distance
 
 _NUMBERS = [
     *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
@@ -26,16 +30,6 @@ def normalise(text: str) -> list[str]:
         if word:
             words.append(word)
     return words
-
-
-def edit_distance(ref: list[str], hyp: list[str]) -> int:
-    """Levenshtein distance over words (substitutions, insertions, deletions)."""
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1]
 
 
 def word_errors(reference: str, heard: str) -> tuple[int, int]:
