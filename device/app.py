@@ -178,7 +178,6 @@ class Unit:
             microphone=microphone,
             wake=self.wake if wake else None,
             vad=self.vad,
-            vad_threshold=self.settings.vad_threshold,
             endpoint=EndpointConfig.from_settings(self.settings),
             stt=self.stt,
             resolver=self.resolver,
@@ -188,6 +187,7 @@ class Unit:
             clock=clock,
             followup_s=self.settings.followup_s,
             preroll_s=self.settings.preroll_s,
+            draft_after_s=self.settings.draft_after_s,
             is_muted=is_muted,
         )
 

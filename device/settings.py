@@ -140,8 +140,21 @@ class Settings(BaseSettings):
     )
 
     # --- endpointing ---
-    vad_threshold: float = Field(default=0.5, gt=0, lt=1, description="Silero speech probability cutoff.")
+    vad_threshold: float = Field(
+        default=0.5, gt=0, lt=1, description="Silero speech probability that starts a command."
+    )
+    vad_hold_threshold: float = Field(
+        default=0.7,
+        gt=0,
+        lt=1,
+        description="Silero probability a chunk needs to keep a started command going (clatter scores lower).",
+    )
     end_silence_s: float = Field(default=0.5, gt=0, description="Silence that ends a command (seconds).")
+    draft_after_s: float = Field(
+        default=0.15,
+        ge=0,
+        description="Pause after which Whisper starts on the words so far, to be ready at the end (0: off).",
+    )
     min_command_s: float = Field(default=0.3, ge=0, description="Shortest speech that counts as a command.")
     max_command_s: float = Field(
         default=10.0, gt=0, description="Longest command before it is cut (seconds)."

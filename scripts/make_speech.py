@@ -64,7 +64,7 @@ def check(audio: Audio, sensitivity: Sensitivity = Sensitivity.NORMAL) -> list[s
         at = (start + CHUNK_SAMPLES) / SAMPLE_RATE
         hit = detector.process(chunk)
         if endpointer is not None:
-            end = endpointer.feed(CHUNK_SECONDS, vad.speech_probability(chunk) >= settings.vad_threshold)
+            end = endpointer.feed_probability(CHUNK_SECONDS, vad.speech_probability(chunk))
             if end is not None:
                 base = at - end.decided_at_s
                 lines[-1] += f", {end.reason} at {at:.2f} s (speech {base + (end.speech_start_s or 0):.2f}-"

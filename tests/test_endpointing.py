@@ -158,11 +158,46 @@ def test_finish_keeps_an_earlier_decision() -> None:
     assert decided is not None and endpointer.finish() is decided
 
 
+def feed_probabilities(probabilities: list[float], config: EndpointConfig | None = None) -> Endpoint | None:
+    endpointer = Endpointer(config or EndpointConfig())
+    for probability in probabilities:
+        result = endpointer.feed_probability(C, probability)
+        if result is not None:
+            return result
+    return None
+
+
+def test_clatter_after_the_last_word_does_not_hold_the_command_open() -> None:
+    words, clatter = [0.95] * 31, [0.6, 0.55, 0.62, 0.58] * 5  # one second of speech, then mid scores
+    end = feed_probabilities(words + clatter + [0.1] * 40)
+    assert end is not None and end.reason == "silence"
+    assert end.speech_end_s == pytest.approx(31 * C)
+    assert end.delay_s == pytest.approx(16 * C)  # 0.5 s rounded up to whole chunks, clatter not counted
+
+
+def test_with_one_threshold_the_same_clatter_holds_it_open() -> None:
+    words, clatter = [0.95] * 31, [0.6, 0.55, 0.62, 0.58] * 5
+    end = feed_probabilities(words + clatter + [0.1] * 40, EndpointConfig(hold_threshold=0.5))
+    assert end is not None and end.speech_end_s == pytest.approx(51 * C)
+
+
+def test_a_mid_score_does_not_start_a_command_but_a_clear_one_does() -> None:
+    assert feed_probabilities([0.45] * 60, EndpointConfig(no_speech_timeout_s=1.0)) == Endpoint(
+        "no_speech", None, None, pytest.approx(32 * C)
+    )
+    end = feed_probabilities([0.2] * 5 + [0.55] * 2 + [0.9] * 20 + [0.1] * 30)
+    assert end is not None and end.speech_start_s == pytest.approx(5 * C)
+    assert end.speech_end_s == pytest.approx(27 * C)
+
+
 def test_config_from_settings() -> None:
     settings = Settings(end_silence_s=0.7, min_command_s=0.2, max_command_s=8, no_speech_timeout_s=3)
     assert EndpointConfig.from_settings(settings) == EndpointConfig(
         end_silence_s=0.7, min_speech_s=0.2, max_command_s=8.0, no_speech_timeout_s=3.0
     )
+    # the hold threshold is never below the start threshold
+    strict = EndpointConfig.from_settings(Settings(vad_threshold=0.8, vad_hold_threshold=0.6))
+    assert (strict.speech_threshold, strict.hold_threshold) == (0.8, 0.8)
     assert EndpointConfig.from_settings(settings, no_speech_timeout_s=5.0).no_speech_timeout_s == 5.0
 
 
@@ -203,11 +238,10 @@ def endpoint_real(vad: SileroVad, utterance: Utterance, start_s: float) -> tuple
     """Feed VAD decisions from ``start_s`` (where a wake would hand over); times back in clip seconds."""
     vad.reset()
     endpointer = Endpointer(EndpointConfig.from_settings(Settings()))
-    threshold = Settings().vad_threshold
     audio = utterance.audio
     first = int(start_s * SAMPLE_RATE) // CHUNK_SAMPLES * CHUNK_SAMPLES
     for start in range(first, len(audio) - CHUNK_SAMPLES + 1, CHUNK_SAMPLES):
-        result = endpointer.feed(C, vad.speech_probability(audio[start : start + CHUNK_SAMPLES]) >= threshold)
+        result = endpointer.feed_probability(C, vad.speech_probability(audio[start : start + CHUNK_SAMPLES]))
         if result is not None:
             return result, first / SAMPLE_RATE
     raise AssertionError("the endpointer never decided")

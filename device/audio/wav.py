@@ -109,6 +109,8 @@ class WavMicrophone:
         self.name = f"wav:{self.path.name}"
         self.realtime = realtime
         self.tail_silence_s = tail_silence_s
+        #: with ``realtime``, the ``time.monotonic()`` at which the file's first sample counts as captured
+        self.started_at: float | None = None
         self._closed = asyncio.Event()
 
     def load(self) -> Audio:
@@ -127,13 +129,15 @@ class WavMicrophone:
         padded = np.zeros(total, dtype=np.int16)
         padded[: len(audio)] = audio
         loop = asyncio.get_running_loop()
-        started = loop.time()
+        started = self.started_at = loop.time()
         for index, start in enumerate(range(0, total, CHUNK_SAMPLES)):
             if self._closed.is_set():
                 return
             if self.realtime:
-                # Pace against the start time, not the previous chunk, so delays do not accumulate.
-                await asyncio.sleep(max(0.0, started + index * CHUNK_SAMPLES / SAMPLE_RATE - loop.time()))
+                # As a sound card does, a chunk comes once its last sample is captured. Pace against the start
+                # time, not the previous chunk, so delays do not accumulate.
+                due = started + (index + 1) * CHUNK_SAMPLES / SAMPLE_RATE
+                await asyncio.sleep(max(0.0, due - loop.time()))
             else:
                 await asyncio.sleep(0)  # let other stages run between chunks
             if self._closed.is_set():

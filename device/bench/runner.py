@@ -41,6 +41,9 @@ class BenchOptions:
     idle_file: Path | None = None
     idle_seconds: float = 60.0
     peer: bool = True
+    #: play each file at real-time pace, as a microphone delivers it, and time the stages by the wall clock;
+    #: ``False`` plays files as fast as possible and credits a draft transcription with the audio it overlapped
+    realtime: bool = True
 
 
 def default_idle_file() -> Path | None:
@@ -95,7 +98,7 @@ async def _run(
         files = [_failed_line(bad) for bad in bad_lines]
         for number, entry in enumerate(entries, start=1):
             say(f"[{number}/{len(entries)}] {entry.path.name}")
-            files.append(await _one(unit, entry, catalogues))
+            files.append(await _one(unit, entry, catalogues, realtime=options.realtime))
         files.sort(key=lambda f: f.line)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux -> MiB
         load_at_peer = os.getloadavg()
@@ -159,7 +162,7 @@ def _failed_line(bad: LineError) -> FileResult:
     )
 
 
-async def _one(unit: Any, entry: Entry, catalogues: _Catalogues) -> FileResult:
+async def _one(unit: Any, entry: Entry, catalogues: _Catalogues, *, realtime: bool) -> FileResult:
     """One file through the pipeline; any failure is this file's error, in plain words."""
     from device.pipeline import events as ev
 
@@ -167,14 +170,16 @@ async def _one(unit: Any, entry: Entry, catalogues: _Catalogues) -> FileResult:
         line=entry.line, path=str(entry.path), cond=entry.cond, text=entry.text, expect=entry.expect
     )
     problems: list[str] = []
+    seen: dict[str, float] = {}
 
     def note(event: ev.Event) -> None:
         if isinstance(event, ev.ErrorEvent):
             problems.append(f"{event.code}: {event.message}")
+        seen.setdefault(event.kind, event.at)
 
     try:
         catalogues.use(entry.catalog)
-        microphone = unit.microphone(str(entry.path), realtime=False)
+        microphone = unit.microphone(str(entry.path), realtime=realtime)
         await asyncio.to_thread(microphone.load)  # an unreadable file is this file's error, said plainly
     except LarderError as exc:
         result.error = f"{entry.label}: {exc.message}"
@@ -209,17 +214,41 @@ async def _one(unit: Any, entry: Entry, catalogues: _Catalogues) -> FileResult:
     result.status = outcome.status
     result.endpoint = outcome.endpoint.reason
     result.stt_seconds = outcome.speech_end_to_transcript_s
-    # the file plays faster than real time; live, a draft started `draft_lead_s` of audio before the endpoint
-    # decision overlaps that much of the wait, so only the rest is latency
-    result.stages = {
-        "endpoint_delay_s": delay,
-        "speech_end_to_transcript_s": max(0.0, outcome.speech_end_to_transcript_s - outcome.draft_lead_s),
-        "transcript_to_command_s": outcome.transcript_to_command_s,
-        "command_to_first_audio_s": outcome.command_to_first_audio_s,
-    }
+    if realtime and microphone.started_at is not None:
+        speech_end = entry.speech_end_s if entry.speech_end_s is not None else outcome.endpoint.speech_end_s
+        result.stages = _wall_stages(seen, microphone.started_at + (speech_end or 0.0))
+    else:
+        # the file played faster than real time; live, a draft started `draft_lead_s` of audio before the
+        # endpoint decision overlaps that much of the wait, so only the rest is latency
+        result.stages = {
+            "endpoint_delay_s": delay,
+            "speech_end_to_transcript_s": max(0.0, outcome.speech_end_to_transcript_s - outcome.draft_lead_s),
+            "transcript_to_command_s": outcome.transcript_to_command_s,
+            "command_to_first_audio_s": outcome.command_to_first_audio_s,
+        }
     if problems:
         result.error = f"{entry.label}: {'; '.join(problems)}"
     return result
+
+
+def _wall_stages(seen: dict[str, float], speech_end_at: float) -> dict[str, float]:
+    """The four stages from the events' monotonic stamps, starting when the last word was captured."""
+    marks = [
+        speech_end_at,
+        seen["speech_end"],
+        seen["transcript"],
+        seen["command"],
+        seen.get("reply_started", seen["outcome"]),
+    ]
+    names = (
+        "endpoint_delay_s",
+        "speech_end_to_transcript_s",
+        "transcript_to_command_s",
+        "command_to_first_audio_s",
+    )
+    return {
+        name: max(0.0, later - earlier) for name, earlier, later in zip(names, marks, marks[1:], strict=False)
+    }
 
 
 def _settle(unit: Any) -> None:

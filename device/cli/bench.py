@@ -40,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--idle-seconds", type=float, default=60.0, help="seconds of idle audio (0: skip)")
     parser.add_argument("--no-peer", action="store_true", help="skip the faster-whisper peer")
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="play files as fast as possible instead of at real-time pace (quicker; latency is then estimated)",
+    )
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -51,6 +56,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         idle_file=args.idle,
         idle_seconds=args.idle_seconds,
         peer=not args.no_peer,
+        realtime=not args.fast,
     )
     result = asyncio.run(run_bench(load_settings(), options, progress=_progress))
     for record in result.files:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -115,7 +116,6 @@ class VoicePipeline:
         microphone: Microphone,
         wake: WakeDetector | None,
         vad: Vad,
-        vad_threshold: float,
         endpoint: EndpointConfig,
         stt: SpeechToText,
         resolver: IntentResolver,
@@ -127,12 +127,11 @@ class VoicePipeline:
         followup_s: float = 5.0,
         is_muted: Callable[[float], bool] = lambda now: False,
         preroll_s: float = 0.5,
-        draft_after_s: float = 0.2,
+        draft_after_s: float = 0.15,
     ) -> None:
         self.microphone = microphone
         self.wake = wake
         self.vad = vad
-        self.vad_threshold = vad_threshold
         self.endpoint_config = endpoint
         self.stt = stt
         self.resolver = resolver
@@ -144,12 +143,7 @@ class VoicePipeline:
         # no clock: time follows the audio (a file played faster than real time keeps confirmation windows true)
         self.clock = clock or (lambda: epoch + self.audio_s)
         self.timeouts = timeouts or StageTimeouts()
-        self.followup = EndpointConfig(
-            end_silence_s=endpoint.end_silence_s,
-            min_speech_s=endpoint.min_speech_s,
-            max_command_s=endpoint.max_command_s,
-            no_speech_timeout_s=followup_s,
-        )
+        self.followup = dataclasses.replace(endpoint, no_speech_timeout_s=followup_s)
         self.is_muted = is_muted
         self.preroll_s = preroll_s
         self.draft_after_s = draft_after_s
@@ -268,8 +262,7 @@ class VoicePipeline:
                 self.heartbeat()
                 self.audio_s += CHUNK_SECONDS
             await session.feed(chunk)
-            speech = self.vad.speech_probability(chunk) >= self.vad_threshold
-            decided = endpointer.feed(CHUNK_SECONDS, speech)
+            decided = endpointer.feed_probability(CHUNK_SECONDS, self.vad.speech_probability(chunk))
             if decided is not None:
                 return decided, draft
             draft = self._maybe_draft(session, endpointer, draft)
@@ -285,6 +278,7 @@ class VoicePipeline:
         if draft is not None and not draft.task.done():
             return draft  # one at a time; a stale one finishes in the background
         task = asyncio.ensure_future(session.draft())
+        log.debug("draft transcription of speech up to %.2f s, started at %.2f s", end, endpointer.elapsed_s)
         return Draft(task=task, speech_end_s=end, started_s=endpointer.elapsed_s)
 
     async def respond(
@@ -342,6 +336,7 @@ class VoicePipeline:
 
     async def _transcript(self, session: SttSession, draft: Draft | None) -> Transcript:
         if draft is None:
+            log.debug("no draft covers the end of speech: transcribing now")
             return await session.finish()
         try:
             return await draft.task
