@@ -91,10 +91,14 @@ class Unit:
 
     @cached_property
     def stt(self) -> Any:
+        from device.intent.resolver import reads_as_command
         from device.stt.failover import build_speech_to_text
         from device.stt.whisper import WhisperSpeechToText
 
-        local = WhisperSpeechToText(self.whisper, self.catalogue)
+        def accept(text: str) -> bool:
+            return reads_as_command(self.grammar.parse(text), self.settings.min_confidence)
+
+        local = WhisperSpeechToText(self.whisper, self.catalogue, accept=accept)
         engine = build_speech_to_text(self.settings, self.catalogue, local)
         self._catalogue_listeners.append(engine.set_catalogue)
         if hasattr(engine, "close"):

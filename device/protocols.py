@@ -74,6 +74,8 @@ class Transcript:
     engine: str
     confidence: float | None = None
     is_final: bool = True
+    #: 0: the engine's best hearing; n: its n-th runner-up, taken because the best did not read as a command
+    rank: int = 0
 
 
 class SttSession(Protocol):
@@ -91,6 +93,10 @@ class DraftingSession(SttSession, Protocol):
     """A session that can transcribe the audio so far without finishing (an offline engine)."""
 
     async def draft(self) -> Transcript: ...
+
+    async def adopt(self, draft: Transcript) -> Transcript:
+        """Finish the session with a draft as the command's transcript (it may still be second-guessed)."""
+        ...
 
 
 class SpeechToText(Protocol):

@@ -34,6 +34,7 @@ class Reason(StrEnum):
     NOT_A_CHANGE = "not_a_change"
     AMBIGUOUS = "ambiguous"
     LLM = "llm"
+    RUNNER_UP = "runner_up"
     LOW_CONFIDENCE = "low_confidence"
     OUT = "out"
     SET_ZERO = "set_zero"
@@ -88,6 +89,7 @@ def decide(
     checks = (
         (command.ambiguous, Reason.AMBIGUOUS),
         (config.confirm_llm and command.resolver == Resolver.LLM, Reason.LLM),
+        (command.resolver == Resolver.GRAMMAR_RUNNER_UP, Reason.RUNNER_UP),
         (command.confidence < config.min_confidence, Reason.LOW_CONFIDENCE),
         (config.confirm_out and command.action == Action.OUT, Reason.OUT),
         (

@@ -39,6 +39,8 @@ class Resolver(StrEnum):
     """Who turned the words into the command (kept in the journal)."""
 
     GRAMMAR = "grammar"
+    #: the grammar, on the speech-to-text's runner-up hearing (its best did not read as a command)
+    GRAMMAR_RUNNER_UP = "grammar_runner_up"
     LLM = "llm"
     MANUAL = "manual"
 

@@ -77,6 +77,16 @@ class ChainResolver:
         return answer
 
 
+def reads_as_command(command: Command, min_confidence: float) -> bool:
+    """Whether a parse is something the unit can act on or answer: a known action, confidently read, with no
+    words left unmatched (pure). Whisper's second guess keeps the first runner-up hearing that passes."""
+    return (
+        command.action is not Action.UNKNOWN
+        and command.confidence >= min_confidence
+        and not command.unmatched
+    )
+
+
 # --- the gate: does this look like something for the inventory? ---
 
 _QUESTIONS: dict[tuple[str, ...], object] = {

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from device.errors import LarderError, StageTimeout
-from device.intent.command import Command
+from device.intent.command import Command, Resolver
 from device.pipeline import events as ev
 from device.pipeline.endpointing import Endpoint, EndpointConfig, Endpointer
 from device.pipeline.speaking import ReplySpeaker
@@ -306,6 +306,9 @@ class VoicePipeline:
             command = await self._stage(
                 "resolve", self.resolver.resolve(transcript.text), self.timeouts.resolve
             )
+            if transcript.rank and command.resolver is Resolver.GRAMMAR:
+                # read from the recogniser's second guess: worth a yes before it changes stock
+                command = dataclasses.replace(command, resolver=Resolver.GRAMMAR_RUNNER_UP)
             resolved = time.monotonic()
             self.bus.publish(
                 ev.CommandResolved(command=command, seconds=resolved - heard, audio_s=self.audio_s)
@@ -338,8 +341,9 @@ class VoicePipeline:
         if draft is None:
             log.debug("no draft covers the end of speech: transcribing now")
             return await session.finish()
+        assert isinstance(session, DraftingSession)  # only a drafting session makes drafts
         try:
-            return await draft.task
+            return await session.adopt(await draft.task)
         finally:
             await session.abort()  # the audio is transcribed: drop it
 

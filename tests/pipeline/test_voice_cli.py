@@ -68,6 +68,27 @@ def test_transcribe_and_simulate(tmp_path: Path, speech) -> None:
     assert {(r["item"], r["quantity"]) for r in stock} == {("butter", -2)}
 
 
+def test_a_command_read_from_a_runner_up_hearing_waits_for_a_yes(tmp_path: Path) -> None:
+    """tiny.en hears "Roll away six avocados" in this noisy clip; its runner-up "Throw away ..." is used, and
+    since the unit is less sure of it, nothing changes until the cook confirms."""
+    clip = Path(__file__).resolve().parents[1] / "data" / "bench" / "clips" / "05-joe-10dB.wav"
+    out = larder(tmp_path, "simulate", str(clip), "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert "throw away" in result["transcript"].lower()
+    assert (result["command"]["action"], result["command"]["item"], result["command"]["quantity"]) == (
+        "waste",
+        "avocados",
+        6,
+    )
+    assert "confirm" in result["reply"].lower() or "yes" in result["reply"].lower()
+    assert json.loads(larder(tmp_path, "stock", "--json").stdout) == []
+    journal = larder(tmp_path, "say", "yes")
+    assert journal.returncode == 0, journal.stderr
+    stock = json.loads(larder(tmp_path, "stock", "--json").stdout)
+    assert {(r["item"], r["quantity"]) for r in stock} == {("avocados", -6)}
+
+
 def test_listen_demo_prints_events_and_writes_replies(tmp_path: Path) -> None:
     out = larder(tmp_path, "listen", "--input", "demo", "--json", "--replies", str(tmp_path / "replies"))
     assert out.returncode == 0, out.stderr
