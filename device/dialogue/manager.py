@@ -30,7 +30,8 @@ from device.inventory import replies
 
 if TYPE_CHECKING:
     from device.inventory.apply import Inventory, Result
-    from device.inventory.store import Delta, Store
+    from device.inventory.records import Delta
+    from device.inventory.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -4,6 +4,10 @@ The journal is the source of truth on the unit. A stock change and the journal e
 written in one transaction, in WAL mode with ``synchronous=FULL`` (a pulled plug loses no acknowledged
 change). Quantities here are always in the item's base unit. Opening a damaged file moves it aside and says
 so, and a file from a newer Larder is refused untouched: the daemon never crash-loops on a bad file.
+
+This module opens the store and does its writes (the catalogue, journal events with their stock changes,
+small state). Reading the journal and the upload queue is in ``journal``, the stock questions in ``stock``,
+the record types in ``records``.
 """
 
 from __future__ import annotations
@@ -14,10 +18,9 @@ import math
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
-from datetime import UTC, date, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType, TracebackType
@@ -28,69 +31,13 @@ import uuid6
 from device.errors import CatalogError, StoreError
 from device.intent.command import Command
 from device.inventory.catalog import Catalogue, Item, demo_catalogue
+from device.inventory.journal import JournalQueries
 from device.inventory.migrations import Database, open_database, problems
+from device.inventory.records import CONFIRMATIONS, EPSILON, OUTCOMES, Delta, JournalEvent, iso_ms, utc_now
+from device.inventory.stock import StockQueries
 from device.settings import Settings
 
 log = logging.getLogger(__name__)
-
-CONFIRMATIONS = frozenset({"implicit", "explicit", "none"})
-OUTCOMES = frozenset({"applied", "cancelled", "timed_out", "refused", "undone"})
-STOCK_ACTIONS = ("add", "use", "waste", "set", "move", "out")
-_EPSILON = 1e-9
-_CHUNK = 500
-
-
-@dataclass(frozen=True)
-class Delta:
-    """One change to one lot of stock, in base units."""
-
-    item: str
-    location: str
-    quantity: float
-    expires: date | None = None
-
-
-@dataclass(frozen=True)
-class JournalEvent:
-    """One journal entry: a change, an undo, or a command that was cancelled, timed out or refused."""
-
-    id: str
-    device_id: str
-    at: str
-    action: str
-    item: str | None
-    quantity: float | None
-    unit: str | None
-    location: str | None
-    to_location: str | None
-    transcript: str
-    resolver: str
-    confirmation: str
-    outcome: str
-    reverses: str | None
-    deltas: tuple[Delta, ...]
-    synced: bool
-
-
-@dataclass(frozen=True)
-class StockRow:
-    """Stock of one item at one location, summed over its lots."""
-
-    item: str
-    location: str
-    quantity: float
-    unit: str
-    expires: date | None
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso_ms(moment: datetime) -> str:
-    """``2026-11-25T18:30:00.123Z``."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 @cache
@@ -102,16 +49,7 @@ def _finite(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
 
 
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
-def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
-class Store:
+class Store(JournalQueries, StockQueries):
     """The unit's SQLite store. Open with ``Store.open``; safe to share between threads (writes serialise)."""
 
     def __init__(
@@ -326,14 +264,14 @@ class Store:
             [delta.item, delta.location, expires or ""],
         ).fetchone()
         if lot is None:
-            if abs(delta.quantity) > _EPSILON:
+            if abs(delta.quantity) > EPSILON:
                 self.db.execute(
                     "INSERT INTO stock (item, location, expires, quantity, unit) VALUES (?,?,?,?,?)",
                     [delta.item, delta.location, expires, round(delta.quantity, 6), unit],
                 )
             return
         left = round(lot[1] + delta.quantity, 6)
-        if abs(left) <= _EPSILON:
+        if abs(left) <= EPSILON:
             self.db.execute("DELETE FROM stock WHERE id = ?", [lot[0]])
         else:
             self.db.execute("UPDATE stock SET quantity = ? WHERE id = ?", [left, lot[0]])
@@ -356,152 +294,6 @@ class Store:
                 yield
         except sqlite3.Error as exc:
             raise StoreError(f"could not {what} in the store at {self.path}: {exc}") from exc
-
-    _FIELDS = tuple(f.name for f in fields(JournalEvent) if f.name != "deltas")
-    _EVENTS = f"SELECT {', '.join('e.' + f for f in _FIELDS)} FROM events e"
-
-    def _events(self, sql: str, params: Sequence[Any] = ()) -> list[JournalEvent]:
-        with self._lock:
-            rows = self._rows(sql, params)
-            deltas: dict[str, list[Delta]] = {}
-            ids = [row[0] for row in rows]
-            for chunk in _chunks(ids):
-                marks = ",".join("?" * len(chunk))
-                for event_id, item, location, quantity, expires in self._rows(
-                    "SELECT event_id, item, location, quantity, expires FROM deltas "
-                    f"WHERE event_id IN ({marks}) ORDER BY event_id, seq",
-                    chunk,
-                ):
-                    deltas.setdefault(event_id, []).append(Delta(item, location, quantity, _day(expires)))
-        return [
-            JournalEvent(
-                **{**dict(zip(self._FIELDS, row, strict=True)), "synced": bool(row[-1])},
-                deltas=tuple(deltas.get(row[0], ())),
-            )
-            for row in rows
-        ]
-
-    def journal(self, limit: int | None = None) -> list[JournalEvent]:
-        """Every event, oldest first; with ``limit``, only the latest ``limit`` (still oldest first)."""
-        if limit is None:
-            return self._events(f"{self._EVENTS} ORDER BY e.rowid")
-        latest = self._events(f"{self._EVENTS} ORDER BY e.rowid DESC LIMIT ?", [max(limit, 0)])
-        return latest[::-1]
-
-    def event(self, event_id: str) -> JournalEvent | None:
-        found = self._events(f"{self._EVENTS} WHERE e.id = ?", [event_id])
-        return found[0] if found else None
-
-    def last_change(self) -> JournalEvent | None:
-        """This device's latest applied stock change that no applied undo reverses yet."""
-        marks = ",".join("?" * len(STOCK_ACTIONS))
-        found = self._events(
-            f"{self._EVENTS} WHERE e.device_id = ? AND e.outcome = 'applied' AND e.action IN ({marks}) "
-            "AND NOT EXISTS (SELECT 1 FROM events u WHERE u.reverses = e.id AND u.outcome = 'applied') "
-            "ORDER BY e.rowid DESC LIMIT 1",
-            [self.device_id, *STOCK_ACTIONS],
-        )
-        return found[0] if found else None
-
-    # --- sync queue ---
-    _QUEUED = "e.synced = 0 AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.event_id = e.id)"
-
-    def unsynced(self, limit: int) -> list[JournalEvent]:
-        """The oldest ``limit`` events not yet synced, in journal order, leaving out quarantined ones."""
-        return self._events(f"{self._EVENTS} WHERE {self._QUEUED} ORDER BY e.rowid LIMIT ?", [max(limit, 0)])
-
-    def mark_synced(self, ids: Sequence[str]) -> None:
-        with self._writing("mark events synced"):
-            for chunk in _chunks(list(ids)):
-                marks = ",".join("?" * len(chunk))
-                self.db.execute(f"UPDATE events SET synced = 1 WHERE id IN ({marks})", list(chunk))
-
-    def quarantine(self, event_id: str, reason: str) -> None:
-        """Keep an event the cloud rejects out of the upload queue, with the reason."""
-        with self._lock:
-            if not self._rows("SELECT 1 FROM events WHERE id = ?", [event_id]):
-                raise StoreError(f"there is no journal event {event_id} to quarantine")
-            with self._writing("quarantine an event"):
-                self.db.execute(
-                    "INSERT INTO quarantine (event_id, reason, at) VALUES (?, ?, ?) "
-                    "ON CONFLICT (event_id) DO UPDATE SET reason = excluded.reason, at = excluded.at",
-                    [event_id, reason, iso_ms(self._clock())],
-                )
-
-    def release(self, event_id: str) -> None:
-        """Put a quarantined event back in the upload queue (after the cause was fixed)."""
-        with self._writing("release an event"):
-            self.db.execute("DELETE FROM quarantine WHERE event_id = ?", [event_id])
-
-    def quarantined(self) -> list[tuple[JournalEvent, str]]:
-        reasons = dict(self._rows("SELECT event_id, reason FROM quarantine"))
-        events = self._events(
-            f"{self._EVENTS} WHERE e.id IN (SELECT event_id FROM quarantine) ORDER BY e.rowid"
-        )
-        return [(event, reasons[event.id]) for event in events]
-
-    def backlog(self) -> int:
-        """How many events wait for upload (unsynced, not quarantined)."""
-        return int(self._rows(f"SELECT count(*) FROM events e WHERE {self._QUEUED}")[0][0])
-
-    # --- stock ---
-    def stock(self, item: str | None = None) -> list[StockRow]:
-        """Stock per item and location (of one item, if named), summed over lots; empty places left out."""
-        where, params = ("WHERE item = ? COLLATE NOCASE", [item]) if item else ("", [])
-        rows = self._rows(
-            "SELECT item, location, sum(quantity), min(CASE WHEN quantity > 0 THEN expires END), max(unit) "
-            f"FROM stock {where} GROUP BY item, location ORDER BY item, location",
-            params,
-        )
-        catalogue = self.catalogue()
-        result = []
-        for name, location, quantity, expires, unit in rows:
-            if abs(quantity) <= _EPSILON:
-                continue
-            known = catalogue.get(name)
-            result.append(
-                StockRow(name, location, round(quantity, 6), known.unit if known else unit, _day(expires))
-            )
-        return result
-
-    def quantity(self, item: str, location: str | None = None) -> float:
-        """Stock of ``item`` in base units, at ``location`` or everywhere."""
-        sql = "SELECT total(quantity) FROM stock WHERE item = ? COLLATE NOCASE"
-        params = [item]
-        if location is not None:
-            sql += " AND location = ? COLLATE NOCASE"
-            params.append(location)
-        return round(float(self._rows(sql, params)[0][0]), 6)
-
-    def lots(self, item: str, *, location: str | None = None, signed: bool = False) -> list[Delta]:
-        """Lots of ``item`` in stock (quantity above zero; with ``signed``, negative ones too), soonest expiry
-        first and lots without a date last."""
-        sql = "SELECT item, location, quantity, expires FROM stock WHERE item = ? COLLATE NOCASE"
-        params = [item]
-        if location is not None:
-            sql += " AND location = ? COLLATE NOCASE"
-            params.append(location)
-        if not signed:
-            sql += " AND quantity > 0"
-        sql += " ORDER BY expires IS NULL, expires, location"
-        rows = self._rows(sql, params)
-        return [Delta(name, place, quantity, _day(expires)) for name, place, quantity, expires in rows]
-
-    def expiring(self, until: date) -> list[Delta]:
-        """Lots in stock with an expiry on or before ``until`` (past dates included), soonest first."""
-        rows = self._rows(
-            "SELECT item, location, quantity, expires FROM stock "
-            "WHERE quantity > 0 AND expires IS NOT NULL AND expires <= ? ORDER BY expires, item, location",
-            [until.isoformat()],
-        )
-        return [Delta(name, place, quantity, _day(expires)) for name, place, quantity, expires in rows]
-
-    def locations(self) -> tuple[str, ...]:
-        """Known places: the catalogue's, then any others stock is kept in."""
-        extra = [r[0] for r in self._rows("SELECT DISTINCT location FROM stock ORDER BY location")]
-        places = self.catalogue().locations
-        known = {p.casefold() for p in places}
-        return places + tuple(p for p in extra if p.casefold() not in known)
 
     # --- small durable state ---
     def get_state(self, key: str) -> Any | None:

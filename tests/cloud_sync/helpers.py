@@ -13,7 +13,8 @@ import psycopg
 from cloud_sync.identity import provision
 from cloud_sync.remote import Session, SupabaseRemote
 from device.intent.command import Action, Command
-from device.inventory.store import Delta, Store
+from device.inventory.records import Delta
+from device.inventory.store import Store
 from device.settings import Settings
 from tests.pg import PostgresServer
 from tests.standins.postgrest import SupabaseStandIn

@@ -7,7 +7,8 @@ from pathlib import Path
 from cloud_sync.status import describe, release_quarantine, sync_status
 from cloud_sync.worker import sync_now
 from device.intent.command import Action, Command
-from device.inventory.store import Delta, Store
+from device.inventory.records import Delta
+from device.inventory.store import Store
 from tests.cloud_sync.helpers import Cloud, record_adds
 
 

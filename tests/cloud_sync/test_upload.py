@@ -15,7 +15,8 @@ from cloud_sync.remote import Session
 from cloud_sync.status import sync_status
 from cloud_sync.worker import SyncWorker, backoff_delay, event_payload, sync_now
 from device.intent.command import Action, Command
-from device.inventory.store import Delta, Store
+from device.inventory.records import Delta
+from device.inventory.store import Store
 from tests.cloud_sync.helpers import Cloud, local_stock, record_adds, session_of
 
 

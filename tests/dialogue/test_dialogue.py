@@ -14,7 +14,8 @@ from device.dialogue import Dialogue, PolicyConfig, Turn
 from device.dialogue.pending import PENDING_KEY, Kind
 from device.intent.command import Action, Command, Resolver
 from device.inventory.apply import Inventory
-from device.inventory.store import JournalEvent, Store
+from device.inventory.records import JournalEvent
+from device.inventory.store import Store
 
 T0 = 1_800_000_000.0
 OAT = "oat milk"

@@ -10,7 +10,8 @@ import pytest
 from device.errors import StoreError
 from device.intent.command import Action, Command, Resolver
 from device.inventory.apply import Inventory, Result
-from device.inventory.store import Delta, Store
+from device.inventory.records import Delta
+from device.inventory.store import Store
 
 OAT = "oat milk"
 FRI, SAT, SUN = date(2026, 11, 27), date(2026, 11, 28), date(2026, 11, 29)

@@ -13,7 +13,8 @@ import pytest
 from device.errors import StoreError
 from device.intent.command import Action, Command
 from device.inventory.migrations import SCHEMA_VERSION, Database, migrate
-from device.inventory.store import Delta, Store
+from device.inventory.records import Delta
+from device.inventory.store import Store
 
 OLD_ID = "0190e0a0-0000-7000-8000-000000000001"
 FIXED = datetime(2026, 11, 25, 18, 30, 5, tzinfo=UTC)

@@ -12,7 +12,8 @@ import pytest
 from device.errors import CatalogError, StoreError
 from device.intent.command import Action, Command, Resolver
 from device.inventory.catalog import Catalogue, demo_catalogue, parse_csv
-from device.inventory.store import Delta, Store
+from device.inventory.records import Delta
+from device.inventory.store import Store
 
 from .conftest import Clock
 

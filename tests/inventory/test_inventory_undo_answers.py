@@ -7,7 +7,8 @@ from pathlib import Path
 
 from device.intent.command import Action, Command, Resolver
 from device.inventory.apply import Inventory
-from device.inventory.store import Delta, Store
+from device.inventory.records import Delta
+from device.inventory.store import Store
 
 from .conftest import TODAY
 
