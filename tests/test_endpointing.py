@@ -181,6 +181,15 @@ def test_with_one_threshold_the_same_clatter_holds_it_open() -> None:
     assert end is not None and end.speech_end_s == pytest.approx(51 * C)
 
 
+def test_a_short_answer_with_a_soft_tail_is_not_a_blip() -> None:
+    """ "No." is about 0.3 s; its second half scores like clatter. Held only by confident chunks it would be
+    shorter than ``min_speech_s`` and forgotten; until a command is that long, the start threshold holds it."""
+    no = [0.95, 0.9, 0.85, 0.65, 0.6, 0.6, 0.55, 0.6, 0.55, 0.52]
+    end = feed_probabilities([0.05] * 10 + no + [0.05] * 40)
+    assert end is not None and end.reason == "silence"
+    assert end.speech_s == pytest.approx(len(no) * C)
+
+
 def test_a_mid_score_does_not_start_a_command_but_a_clear_one_does() -> None:
     assert feed_probabilities([0.45] * 60, EndpointConfig(no_speech_timeout_s=1.0)) == Endpoint(
         "no_speech", None, None, pytest.approx(32 * C)

@@ -3,9 +3,10 @@
 It is fed ``(chunk_seconds, is_speech)`` per chunk, or ``(chunk_seconds, probability)`` with the VAD's speech
 probability, and knows nothing of audio, clocks or asyncio; all times are seconds from the first chunk fed. Rules:
 
-- a probability counts as speech at ``speech_threshold`` before a command starts, and only at the higher
-  ``hold_threshold`` once it has: kitchen clatter right after the last word scores in between, and would
-  otherwise hold the command open (measured: endpoint delay p95 0.85 -> 0.76 s over 96 noisy clips, none cut);
+- a probability counts as speech at ``speech_threshold`` until a command has ``min_speech_s`` of speech (so a
+  short "no" is not taken for a blip), and only at the higher ``hold_threshold`` after that: kitchen clatter
+  right after the last word scores in between, and would otherwise hold the command open (measured: endpoint
+  delay p95 0.85 -> 0.76 s over 96 noisy clips, none cut);
 
 - speech starts after ``start_chunks`` speech chunks in a row (one noisy chunk does not start a command);
 - inside a command, a gap shorter than ``end_silence_s`` is bridged, and a lone speech chunk inside a gap is
@@ -122,8 +123,8 @@ class Endpointer:
     def feed_probability(self, chunk_seconds: float, probability: float) -> Endpoint | None:
         """Feed the VAD's speech probability; the threshold depends on whether a command is in progress."""
         cfg = self.config
-        threshold = cfg.hold_threshold if self._speech_start is not None else cfg.speech_threshold
-        return self.feed(chunk_seconds, probability >= threshold)
+        held = self._speech_start is not None and self._speech_end - self._speech_start >= cfg.min_speech_s
+        return self.feed(chunk_seconds, probability >= (cfg.hold_threshold if held else cfg.speech_threshold))
 
     def finish(self) -> Endpoint:
         """The audio ended (a file, a closed microphone): decide now from what was heard."""
