@@ -109,7 +109,7 @@ class Unit:
     def vad(self) -> Any:
         from device.vad import SileroVad
 
-        return SileroVad()
+        return SileroVad(webrtc_gate=self.settings.vad_gate)
 
     @cached_property
     def wake(self) -> Any:

@@ -94,8 +94,12 @@ class DraftingSession(SttSession, Protocol):
 
     async def draft(self) -> Transcript: ...
 
+    async def reconsider(self, draft: Transcript) -> Transcript:
+        """What the engine would make of a draft as the final transcript (a second guess), session kept open."""
+        ...
+
     async def adopt(self, draft: Transcript) -> Transcript:
-        """Finish the session with a draft as the command's transcript (it may still be second-guessed)."""
+        """Finish the session with a draft as the command's transcript (reconsidered, as ``reconsider`` does)."""
         ...
 
 

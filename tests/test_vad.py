@@ -67,3 +67,31 @@ def test_bad_input_is_a_vad_error() -> None:
         SileroVad().speech_probability(np.zeros(480, dtype=np.int16))
     with pytest.raises(VadError, match="0-3"):
         SileroVad(webrtc_gate=7)
+
+
+def test_the_gate_setting_is_on_at_1_by_default_and_can_be_turned_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from device.settings import Settings
+
+    monkeypatch.delenv("LARDER_VAD_GATE", raising=False)
+    assert Settings(_env_file=None).vad_gate == 1  # type: ignore[call-arg]
+    for off in ("", "off", "None"):
+        monkeypatch.setenv("LARDER_VAD_GATE", off)
+        assert Settings(_env_file=None).vad_gate is None  # type: ignore[call-arg]
+    monkeypatch.setenv("LARDER_VAD_GATE", "2")
+    assert Settings(_env_file=None).vad_gate == 2  # type: ignore[call-arg]
+
+
+def test_the_default_gate_keeps_the_endpoints_in_kitchen_noise(voices: SpeechCache) -> None:
+    """The daemon's VAD (gate 1) against Silero on every chunk: the same speech, half the Silero calls."""
+    from tests.speech import in_noise
+
+    u = in_noise(voices.utterance("add three cartons of oat milk to the walk-in", wake=None), "kitchen", 10)
+    audio = np.concatenate(
+        [np.zeros(SAMPLE_RATE // 2, dtype=np.int16), u.audio, np.zeros(SAMPLE_RATE, np.int16)]
+    )
+    gated_vad = SileroVad(webrtc_gate=1)
+    gated, plain = probabilities(gated_vad, audio), probabilities(SileroVad(), audio)
+    assert np.mean((gated >= 0.5) != (plain >= 0.5)) < 0.03  # at most a chunk or two decided otherwise
+    assert gated_vad.gated > 0

@@ -213,7 +213,8 @@ async def _one(unit: Any, entry: Entry, catalogues: _Catalogues, *, realtime: bo
     result.reply = outcome.reply
     result.status = outcome.status
     result.endpoint = outcome.endpoint.reason
-    result.stt_seconds = outcome.speech_end_to_transcript_s
+    # Whisper's time for the peer comparison: live, a draft began `draft_lead_s` before the endpoint decision
+    result.stt_seconds = outcome.speech_end_to_transcript_s + (outcome.draft_lead_s if realtime else 0.0)
     if realtime and microphone.started_at is not None:
         speech_end = entry.speech_end_s if entry.speech_end_s is not None else outcome.endpoint.speech_end_s
         result.stages = _wall_stages(seen, microphone.started_at + (speech_end or 0.0))

@@ -17,14 +17,14 @@ import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from device.errors import LarderError, StageTimeout
-from device.intent.command import Command, Resolver
+from device.intent.command import Resolver
 from device.pipeline import events as ev
 from device.pipeline.endpointing import Endpoint, EndpointConfig, Endpointer
 from device.pipeline.speaking import ReplySpeaker
+from device.pipeline.turns import DialoguePort, Draft, StageTimeouts, TurnLike, UtteranceResult
 from device.protocols import (
     CHUNK_SECONDS,
     Audio,
@@ -41,70 +41,6 @@ from device.wake import PreRoll
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class DialoguePort(Protocol):
-    """What the pipeline needs from the dialogue (device.dialogue.Dialogue)."""
-
-    def handle(self, command: Command, now: float) -> TurnLike: ...
-
-    def button(self, which: str, now: float) -> TurnLike | None: ...
-
-    def tick(self, now: float) -> TurnLike | None: ...
-
-
-class TurnLike(Protocol):
-    """What the pipeline reads of a dialogue turn."""
-
-    @property
-    def reply(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def expects_answer(self) -> bool: ...
-    @property
-    def event_id(self) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class StageTimeouts:
-    """Time box per stage, seconds."""
-
-    transcribe: float = 12.0
-    resolve: float = 4.0
-    dialogue: float = 2.0
-    speak: float = 30.0
-
-
-@dataclass(frozen=True)
-class Draft:
-    """A transcription started during a pause; good only if no speech came after ``speech_end_s``."""
-
-    task: asyncio.Future[Transcript]
-    speech_end_s: float
-    started_s: float  # audio time (from the start of listening) when it began
-
-    def matches(self, endpoint: Endpoint) -> bool:
-        return endpoint.reason == "silence" and endpoint.speech_end_s == self.speech_end_s
-
-
-@dataclass(frozen=True)
-class UtteranceResult:
-    """What one command turned into, with its latencies (for ``larder simulate`` and the benchmark)."""
-
-    transcript: str
-    engine: str
-    command: Command | None
-    reply: str
-    status: str
-    endpoint: Endpoint
-    endpoint_delay_s: float
-    speech_end_to_transcript_s: float
-    transcript_to_command_s: float
-    command_to_first_audio_s: float
-    #: audio seconds the transcription was started before the endpoint decision (0: no draft was used). With a
-    #: live microphone that much of ``speech_end_to_transcript_s`` overlaps the endpointing wait.
-    draft_lead_s: float = 0.0
 
 
 class VoicePipeline:
@@ -269,13 +205,19 @@ class VoicePipeline:
 
     def _maybe_draft(self, session: SttSession, endpointer: Endpointer, draft: Draft | None) -> Draft | None:
         """Once the cook has paused for ``draft_after_s``, start transcribing what was said so far: if the pause
-        becomes the end of the command, the transcript is (nearly) ready when the endpointer decides."""
+        becomes the end of the command, the transcript is (nearly) ready when the endpointer decides. A draft
+        that is done while the pause lasts is reconsidered at once, so a second guess is ready early too."""
         end = endpointer.speech_end_s
         if not self.draft_after_s or end is None or not isinstance(session, DraftingSession):
             return draft
-        if endpointer.silence_s < self.draft_after_s or (draft is not None and draft.speech_end_s == end):
+        if draft is not None and draft.speech_end_s == end:
+            if draft.second_guess is None and draft.task.done() and not draft.task.exception():
+                guess = asyncio.ensure_future(session.reconsider(draft.task.result()))
+                return dataclasses.replace(draft, second_guess=guess)
             return draft
-        if draft is not None and not draft.task.done():
+        if endpointer.silence_s < self.draft_after_s:
+            return draft
+        if draft is not None and draft.busy:
             return draft  # one at a time; a stale one finishes in the background
         task = asyncio.ensure_future(session.draft())
         log.debug("draft transcription of speech up to %.2f s, started at %.2f s", end, endpointer.elapsed_s)
@@ -343,7 +285,10 @@ class VoicePipeline:
             return await session.finish()
         assert isinstance(session, DraftingSession)  # only a drafting session makes drafts
         try:
-            return await session.adopt(await draft.task)
+            heard = await draft.task
+            if draft.second_guess is not None:
+                await draft.second_guess  # adopting uses what it found
+            return await session.adopt(heard)
         finally:
             await session.abort()  # the audio is transcribed: drop it
 

@@ -235,6 +235,7 @@ class _WhisperSession:
         self._chunks: list[Audio] = []
         self._samples = 0
         self._drafted: Hearing | None = None
+        self._guessed: tuple[Transcript, Transcript] | None = None  # a draft and its second guess
         self._closed = False
         self._aborted = False
 
@@ -275,14 +276,24 @@ class _WhisperSession:
         self._drafted = hearing
         return hearing.transcript
 
-    async def adopt(self, draft: Transcript) -> Transcript:
-        """The draft is the command's transcript: give it the second guess ``finish`` would, and close."""
+    async def reconsider(self, draft: Transcript) -> Transcript:
+        """The second guess for the latest draft (the draft itself when it reads as a command), kept for
+        ``adopt``; the session stays open, so the cook may still go on speaking."""
         self._check_open()
-        hearing, self._closed = self._drafted, True
-        self._drop()
+        hearing = self._drafted
         if hearing is None or hearing.transcript is not draft or self._accept is None:
             return draft
-        return await asyncio.to_thread(self._engine.second_guess, hearing, self._accept)
+        if self._guessed is None or self._guessed[0] is not draft:
+            guess = await asyncio.to_thread(self._engine.second_guess, hearing, self._accept)
+            self._guessed = (draft, guess)
+        return self._guessed[1]
+
+    async def adopt(self, draft: Transcript) -> Transcript:
+        """The draft is the command's transcript: give it the second guess ``finish`` would, and close."""
+        final = await self.reconsider(draft)
+        self._closed = True
+        self._drop()
+        return final
 
     async def abort(self) -> None:
         self._closed = True
@@ -299,6 +310,7 @@ class _WhisperSession:
         self._chunks = []
         self._samples = 0
         self._drafted = None
+        self._guessed = None
 
 
 class WhisperSpeechToText:

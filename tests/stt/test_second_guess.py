@@ -92,3 +92,26 @@ def test_silence_is_not_second_guessed(engine: WhisperEngine, prompt: str) -> No
 
     heard = engine.transcribe(np.zeros(16000, dtype=np.int16), prompt=prompt, accept=lambda text: False)
     assert heard.text == "" and heard.rank == 0
+
+
+def test_a_draft_reconsidered_during_the_pause_is_not_searched_again_on_adopt(
+    engine: WhisperEngine, catalogue: Catalogue, audio: Audio, grammar: Grammar
+) -> None:
+    tested: list[str] = []
+
+    def accept(text: str) -> bool:
+        tested.append(text)
+        return reads(grammar, text)
+
+    async def run() -> None:
+        session = await WhisperSpeechToText(engine, catalogue, accept=accept).start()
+        for start in range(0, len(audio), CHUNK_SAMPLES):
+            await session.feed(audio[start : start + CHUNK_SAMPLES])
+        draft = await session.draft()
+        early = await session.reconsider(draft)
+        assert early.rank >= 1 and session.buffered_samples > 0  # still open: the cook may go on
+        searched = len(tested)
+        assert await session.adopt(draft) is early
+        assert len(tested) == searched  # the search was not run twice
+
+    asyncio.run(run())
