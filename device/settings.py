@@ -162,7 +162,9 @@ class Settings(BaseSettings):
         ge=0,
         description="Pause after which Whisper starts on the words so far, to be ready at the end (0: off).",
     )
-    min_command_s: float = Field(default=0.3, ge=0, description="Shortest speech that counts as a command.")
+    min_command_s: float = Field(
+        default=0.25, ge=0, description="Shortest speech that counts as a command (a quick 'no' is 0.3 s)."
+    )
     max_command_s: float = Field(
         default=10.0, gt=0, description="Longest command before it is cut (seconds)."
     )

@@ -26,7 +26,7 @@ from device.settings import Settings
 @dataclass(frozen=True)
 class EndpointConfig:
     end_silence_s: float = 0.5
-    min_speech_s: float = 0.3
+    min_speech_s: float = 0.25
     max_command_s: float = 10.0
     no_speech_timeout_s: float = 4.0
     start_chunks: int = 2
