@@ -212,6 +212,19 @@ def test_a_mid_score_does_not_start_a_command_but_a_clear_one_does() -> None:
     assert end.speech_end_s == pytest.approx(27 * C)
 
 
+def test_speech_that_ends_in_the_preroll_is_the_wake_word_not_a_command() -> None:
+    wake_tail = pattern(("speech", 0.5), ("silence", 3.0))
+    endpointer = Endpointer(EndpointConfig(no_speech_timeout_s=2.0), preroll_s=0.45)
+    decided = next(filter(None, (endpointer.feed(C, flag) for flag in wake_tail)))
+    assert decided.reason == "no_speech"
+    # the same speech without a pre-roll is a command, and so is a command said straight after the wake word
+    assert run(wake_tail) is not None and run(wake_tail).reason == "silence"  # type: ignore[union-attr]
+    straight_on = Endpointer(preroll_s=0.45)
+    said = pattern(("speech", 1.5), ("silence", 1.0))
+    decided = next(filter(None, (straight_on.feed(C, flag) for flag in said)))
+    assert decided.reason == "silence" and decided.speech_start_s == 0.0
+
+
 def test_config_from_settings() -> None:
     settings = Settings(end_silence_s=0.7, min_command_s=0.2, max_command_s=8, no_speech_timeout_s=3)
     assert EndpointConfig.from_settings(settings) == EndpointConfig(

@@ -11,7 +11,9 @@ probability, and knows nothing of audio, clocks or asyncio; all times are second
 - speech starts after ``start_chunks`` speech chunks in a row (one noisy chunk does not start a command);
 - inside a command, a gap shorter than ``end_silence_s`` is bridged, and a lone speech chunk inside a gap is
   treated as noise (it takes ``resume_chunks`` in a row to resume), so flickering noise cannot hold it open;
-- speech shorter than ``min_speech_s`` is a blip (a cough, a clatter): forgotten, and listening goes on;
+- speech shorter than ``min_speech_s`` is a blip (a cough, a clatter): forgotten, and listening goes on; so is
+  speech that ends within the first ``preroll_s`` (audio from before the wake: the wake word's own tail), or
+  less than ``WAKE_TAIL_S`` after it (Silero scores a chunk or two past the end of a word);
 - it ends by ``silence`` after ``end_silence_s`` without speech, by ``max_length`` at ``max_command_s`` after
   speech started, or by ``no_speech`` when nothing has started ``no_speech_timeout_s`` after the first chunk.
 """
@@ -21,6 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from device.settings import Settings
+
+#: Speech that ends less than this after the pre-roll is still the wake word (Silero lags a word by 1-2 chunks).
+WAKE_TAIL_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -74,8 +79,9 @@ class Endpointer:
     ``finish`` forces a decision when the audio runs out first.
     """
 
-    def __init__(self, config: EndpointConfig | None = None) -> None:
+    def __init__(self, config: EndpointConfig | None = None, *, preroll_s: float = 0.0) -> None:
         self.config = config or EndpointConfig()
+        self.preroll_s = preroll_s
         self._now = 0.0
         self._run = 0  # speech chunks in a row
         self._run_start = 0.0
@@ -130,7 +136,7 @@ class Endpointer:
         """The audio ended (a file, a closed microphone): decide now from what was heard."""
         if self._result is None:
             start, end = self._speech_start, self._speech_end
-            if start is not None and end - start >= self.config.min_speech_s:
+            if start is not None and self._is_command(start, end):
                 self._result = Endpoint("silence", start, end, self._now)
             else:
                 self._result = Endpoint("no_speech", None, None, self._now)
@@ -159,11 +165,15 @@ class Endpointer:
             return Endpoint("max_length", self._speech_start, self._speech_end, self._now)
         if self._now - self._speech_end < cfg.end_silence_s:
             return None
-        if self._speech_end - self._speech_start >= cfg.min_speech_s:
+        if self._is_command(self._speech_start, self._speech_end):
             return Endpoint("silence", self._speech_start, self._speech_end, self._now)
-        # A blip: forget it and keep listening.
+        # A blip, or the wake word's tail: forget it and keep listening.
         self._speech_start = None
         self._in_gap = False
         if self._now >= cfg.no_speech_timeout_s:
             return Endpoint("no_speech", None, None, self._now)
         return None
+
+    def _is_command(self, start: float, end: float) -> bool:
+        wake_tail = self.preroll_s + WAKE_TAIL_S if self.preroll_s > 0 else 0.0
+        return end - start >= self.config.min_speech_s and end > wake_tail + 1e-9

@@ -150,7 +150,9 @@ class VoicePipeline:
         """Capture one command from ``chunks`` (after the ``preroll`` audio), then run every later stage."""
         self._state("listening")
         self.bus.publish(ev.Listening(followup=followup, audio_s=self.audio_s))
-        endpointer = Endpointer(self.followup if followup else self.endpoint_config)
+        endpointer = Endpointer(
+            self.followup if followup else self.endpoint_config, preroll_s=len(preroll) * CHUNK_SECONDS
+        )
         self.vad.reset()
         session: SttSession | None = None
         try:
