@@ -98,10 +98,13 @@ def test_secrets_never_reach_the_report(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
 
 def hold_low(pin: Any) -> None:
-    """Press a button once the check has opened it (opening sets the pull-up, which reads released)."""
+    """Press a button once the check has opened it (opening sets the pull-up, which reads released). gpiozero
+    listens to the pin a moment before its hold machinery exists: an edge in between fails in gpiozero's thread,
+    so press 50 ms after it listens (the check reads the buttons 300 ms after opening them)."""
     deadline = time.monotonic() + 5
-    while pin.pull != "up" and time.monotonic() < deadline:
+    while (pin.pull != "up" or pin.when_changed is None) and time.monotonic() < deadline:
         time.sleep(0.001)
+    time.sleep(0.05)
     pin.drive_low()
 
 
