@@ -10,11 +10,13 @@ handed to the asyncio loop with ``call_soon_threadsafe``. On a machine without G
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import threading
+import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from gpiozero import Button
@@ -121,9 +123,33 @@ class Buttons:
             log.debug("button %s pressed while stopping; ignored", name)
 
 
+@contextlib.contextmanager
+def pin_thread_errors_logged() -> Iterator[None]:
+    """While a button is being opened, gpiozero already listens to its pin but has not built its hold machinery:
+    an edge in that moment (a button held down, a bounce) raises in gpiozero's pin thread, which would print a
+    traceback. Log it as one line instead; the button still reads pressed once it is open."""
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        frames = traceback.extract_tb(args.exc_traceback) if args.exc_traceback is not None else []
+        if any("gpiozero" in frame.filename for frame in frames):
+            log.warning(
+                "a button changed while it was being opened (%s: %s)", args.exc_type.__name__, args.exc_value
+            )
+            return
+        previous(args)
+
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
+
+
 def _button(name: str, pin: int, hold_s: float, pin_factory: Any) -> Button:
     try:
-        return Button(pin, pull_up=True, bounce_time=BOUNCE_S, hold_time=hold_s, pin_factory=pin_factory)
+        with pin_thread_errors_logged():
+            return Button(pin, pull_up=True, bounce_time=BOUNCE_S, hold_time=hold_s, pin_factory=pin_factory)
     except BadPinFactory:
         raise
     except GPIOZeroError as exc:

@@ -129,6 +129,7 @@ def check_gpio(settings: Settings, pin_factory: Any = None) -> CheckResult:
     from gpiozero import LED, Button
     from gpiozero.exc import BadPinFactory, GPIOZeroError, PinFactoryFallback
 
+    from device.gpio import pin_thread_errors_logged
     from device.settings import LedKind
 
     if not settings.gpio:
@@ -145,7 +146,7 @@ def check_gpio(settings: Settings, pin_factory: Any = None) -> CheckResult:
         return failed("gpio", f"two parts share a pin: {pins}", "give each button and LED its own BCM pin")
     opened: list[Any] = []
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), pin_thread_errors_logged():
             warnings.simplefilter("ignore", PinFactoryFallback)
             for name in ("confirm", "cancel"):
                 opened.append(Button(pins[name], pull_up=True, pin_factory=pin_factory))
