@@ -15,29 +15,16 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from device.intent.numbers import ONES, SCALES, TEENS, TENS
+
 SEVEN_KEYS = ("action", "item", "quantity", "unit", "location", "to_location", "confidence")
 #: keys of ``expect`` that are compared; ``confidence`` is a score, not a fact, so it is not compared
 COMPARED_KEYS = SEVEN_KEYS[:-1]
 
-_UNIT_WORDS = (
-    *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
-    *(
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-    ),
-)
-_UNITS = {word: value for value, word in enumerate(_UNIT_WORDS)}
-_TENS_WORDS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-_TENS = {word: 10 * value for value, word in enumerate(_TENS_WORDS, start=2)}
-_SCALES = {"hundred": 100, "thousand": 1000}
+# the grammar's number words (TENS also reads Whisper's "fourty"); "zero" and scales up to a thousand
+_UNITS = {"zero": 0, **ONES, **TEENS}
+_TENS = TENS
+_SCALES = {word: SCALES[word] for word in ("hundred", "thousand")}
 _DROP = re.compile(r"(?<!\d)\.|\.(?!\d)|[^a-z0-9.' ]")
 
 
