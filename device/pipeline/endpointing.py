@@ -105,6 +105,11 @@ class Endpointer:
         return self._speech_end if self.in_speech else None
 
     @property
+    def past_wake_word(self) -> bool:
+        """The command in progress has speech beyond the wake word's tail in the pre-roll."""
+        return self.in_speech and self._speech_end > self._wake_tail_s + 1e-9
+
+    @property
     def silence_s(self) -> float:
         """How long the command in progress has been silent (0 while speaking or before it starts)."""
         return self._now - self._speech_end if self.in_speech else 0.0
@@ -174,6 +179,9 @@ class Endpointer:
             return Endpoint("no_speech", None, None, self._now)
         return None
 
+    @property
+    def _wake_tail_s(self) -> float:
+        return self.preroll_s + WAKE_TAIL_S if self.preroll_s > 0 else 0.0
+
     def _is_command(self, start: float, end: float) -> bool:
-        wake_tail = self.preroll_s + WAKE_TAIL_S if self.preroll_s > 0 else 0.0
-        return end - start >= self.config.min_speech_s and end > wake_tail + 1e-9
+        return end - start >= self.config.min_speech_s and end > self._wake_tail_s + 1e-9

@@ -188,7 +188,6 @@ class VoicePipeline:
     ) -> tuple[Endpoint, Draft | None]:
         iterator = aiter(chunks)
         pending = list(preroll)
-        preroll_s = len(pending) * CHUNK_SECONDS
         draft: Draft | None = None
         while True:
             if pending:
@@ -204,19 +203,17 @@ class VoicePipeline:
             decided = endpointer.feed_probability(CHUNK_SECONDS, self.vad.speech_probability(chunk))
             if decided is not None:
                 return decided, draft
-            draft = self._maybe_draft(session, endpointer, draft, preroll_s)
+            draft = self._maybe_draft(session, endpointer, draft)
 
-    def _maybe_draft(
-        self, session: SttSession, endpointer: Endpointer, draft: Draft | None, preroll_s: float
-    ) -> Draft | None:
+    def _maybe_draft(self, session: SttSession, endpointer: Endpointer, draft: Draft | None) -> Draft | None:
         """Once the cook has paused for ``draft_after_s``, start transcribing what was said so far: if the pause
         becomes the end of the command, the transcript is (nearly) ready when the endpointer decides. A draft
         that is done while the pause lasts is reconsidered at once, so a second guess is ready early too. Speech
-        that ends inside the pre-roll is the wake word's tail, not the command: no draft for it."""
+        that is still only the wake word's tail in the pre-roll gets no draft."""
         end = endpointer.speech_end_s
         if not self.draft_after_s or end is None or not isinstance(session, DraftingSession):
             return draft
-        if end <= preroll_s + 1e-9:
+        if not endpointer.past_wake_word:
             return draft
         if draft is not None and draft.speech_end_s == end:
             if draft.second_guess is None and draft.task.done() and not draft.task.exception():
