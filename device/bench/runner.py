@@ -306,13 +306,10 @@ def machine(*loads: tuple[float, float, float]) -> dict[str, Any]:
                 break
     except OSError:
         pass
-    system = platform.system()
     try:
-        for line in Path("/etc/os-release").read_text().splitlines():
-            if line.startswith("PRETTY_NAME="):
-                system = line.split("=", 1)[1].strip('"')
+        system = platform.freedesktop_os_release().get("PRETTY_NAME", platform.system())
     except OSError:
-        pass
+        system = platform.system()
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
