@@ -92,7 +92,10 @@ class SttSession(Protocol):
 class DraftingSession(SttSession, Protocol):
     """A session that can transcribe the audio so far without finishing (an offline engine)."""
 
-    async def draft(self) -> Transcript: ...
+    async def draft(self, wanted: Callable[[], bool] | None = None) -> Transcript:
+        """Transcribe the audio so far, session kept open. ``wanted`` is asked between the engine's costly
+        steps; once it says no (the cook spoke again), the rest is skipped and the draft reads as silence."""
+        ...
 
     async def reconsider(self, draft: Transcript) -> Transcript:
         """What the engine would make of a draft as the final transcript (a second guess), session kept open."""

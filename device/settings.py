@@ -129,7 +129,10 @@ class Settings(BaseSettings):
         default=None, gt=0, lt=1, description="Override the sensitivity's probability cutoff (0-1)."
     )
     wake_refractory_s: float = Field(
-        default=2.0, ge=0, description="Seconds after a wake (or a rejected one) when no new wake counts."
+        default=2.0,
+        ge=0,
+        description="Seconds after a wake when no new wake counts (after one the check turned down, only a "
+        "higher score does).",
     )
     wake_confirm: bool = Field(
         default=True,
@@ -158,9 +161,10 @@ class Settings(BaseSettings):
     )
     end_silence_s: float = Field(default=0.5, gt=0, description="Silence that ends a command (seconds).")
     draft_after_s: float = Field(
-        default=0.15,
+        default=0.05,
         ge=0,
-        description="Pause after which Whisper starts on the words so far, to be ready at the end (0: off).",
+        description="Pause after which Whisper starts on the words so far, to be ready at the end (0: off); "
+        "a draft the cook speaks past is dropped after Whisper's encoder.",
     )
     min_command_s: float = Field(
         default=0.25, ge=0, description="Shortest speech that counts as a command (a quick 'no' is 0.3 s)."

@@ -47,8 +47,8 @@ class OperatingPoint:
 OPERATING_POINTS: dict[WakeModelName, dict[Sensitivity, OperatingPoint]] = {
     WakeModelName.OKAY_NABU: {
         Sensitivity.LOW: OperatingPoint(0.5, 3, 0.9),
-        Sensitivity.NORMAL: OperatingPoint(0.1, 1, 0.85),
-        Sensitivity.HIGH: OperatingPoint(0.05, 1, 0.75),
+        Sensitivity.NORMAL: OperatingPoint(0.05, 1, 0.85),
+        Sensitivity.HIGH: OperatingPoint(0.02, 1, 0.85),
     },
     WakeModelName.HEY_MYCROFT: {
         Sensitivity.LOW: OperatingPoint(0.8, 3, 0.97),
@@ -112,9 +112,12 @@ class WakeFire:
 class WakeDecider:
     """Decides wakes from per-frame probabilities: window average >= cutoff, then a refractory time.
 
-    With ``sure`` set, a score between ``cutoff`` and ``sure`` is held for ``HOLD_S`` of audio: if the average
-    reaches ``sure`` meanwhile it fires at once, else it fires as borderline with the best score seen. After a
-    fire (or ``suppress_until``) the window is cleared, so a wake needs ``window`` fresh frames.
+    With ``sure`` set, a score between ``cutoff`` and ``sure`` is held until ``HOLD_S`` of audio has passed since
+    its best score (so the check hears the whole word): if the average reaches ``sure`` meanwhile it fires at
+    once, else it fires as borderline with that best score. After a
+    fire (or ``suppress_until``) the window is cleared, so a wake needs ``window`` fresh frames. A borderline fire
+    the check turns down is ``withdraw``n: no refractory follows it, but until the refractory would have ended
+    only a higher score fires (the "nabu" after an "okay" that fired early, not the same murmur again).
     """
 
     HOLD_S = 0.3
@@ -130,7 +133,10 @@ class WakeDecider:
         self.sure = sure
         self._recent: deque[float] = deque(maxlen=window)
         self._quiet_until = float("-inf")
+        self._suppressed_until = float("-inf")  # the unit's own speech: a withdrawn fire keeps this
         self._held: tuple[float, float] | None = None  # (audio time it crossed the cutoff, best score)
+        self._bar: tuple[float, float] = (float("-inf"), 0.0)  # (until, score) a withdrawn fire leaves
+        self._last_fire: tuple[float, float] = (float("-inf"), 0.0)  # (audio time, score)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WakeDecider:
@@ -149,11 +155,16 @@ class WakeDecider:
             since, best = self._held
             if self.sure is not None and score >= self.sure:
                 return self._fire(at_s, score, borderline=False)
+            if score > best:
+                self._held = (at_s, score)  # still rising: the word is not over yet
+                return None
             if at_s - since >= self.HOLD_S:
-                return self._fire(at_s, max(best, score), borderline=True)
-            self._held = (since, max(best, score))
+                return self._fire(at_s, best, borderline=True)
             return None
         if len(self._recent) < self.window or score < self.cutoff:
+            return None
+        until, bar = self._bar
+        if at_s < until and score <= bar:
             return None
         if self.sure is not None and score < self.sure:
             self._held = (at_s, score)
@@ -164,10 +175,19 @@ class WakeDecider:
         self._recent.clear()
         self._held = None
         self._quiet_until = at_s + self.refractory_s
+        self._last_fire = (at_s, score)
         return WakeFire(score, borderline)
+
+    def withdraw(self) -> None:
+        """The last fire was not a wake (its transcript check said no): lift its refractory, and until that
+        would have ended let only a higher score fire."""
+        at_s, score = self._last_fire
+        self._quiet_until = self._suppressed_until
+        self._bar = (at_s + self.refractory_s, score)
 
     def suppress_until(self, at_s: float) -> None:
         """No wake before audio time ``at_s`` (used while the unit itself is speaking)."""
+        self._suppressed_until = max(self._suppressed_until, at_s)
         self._quiet_until = max(self._quiet_until, at_s)
         self._recent.clear()
         self._held = None
@@ -306,6 +326,8 @@ class MicroWakeWordDetector:
             log.warning("wake check failed (%s): waking anyway", exc)
             return True
         accepted = confirms_wake(self._name, text)
+        if not accepted:
+            self.decider.withdraw()
         self.checks.append(WakeCheck(at_s=at_s, score=score, transcript=text, accepted=accepted))
         log.info(
             "borderline wake %.2f at %.2f s: heard %r, %s",

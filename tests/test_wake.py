@@ -80,8 +80,8 @@ def test_bad_parameters_are_refused() -> None:
 @pytest.mark.parametrize(
     ("sensitivity", "threshold", "cutoff", "window"),
     [
-        (Sensitivity.HIGH, None, 0.05, 1),
-        (Sensitivity.NORMAL, None, 0.1, 1),
+        (Sensitivity.HIGH, None, 0.02, 1),
+        (Sensitivity.NORMAL, None, 0.05, 1),
         (Sensitivity.LOW, None, 0.5, 3),
         (Sensitivity.LOW, 0.42, 0.42, 3),
     ],

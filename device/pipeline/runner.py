@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TypeVar
@@ -63,7 +64,7 @@ class VoicePipeline:
         followup_s: float = 5.0,
         is_muted: Callable[[float], bool] = lambda now: False,
         preroll_s: float = 0.5,
-        draft_after_s: float = 0.15,
+        draft_after_s: float = 0.05,
     ) -> None:
         self.microphone = microphone
         self.wake = wake
@@ -211,6 +212,8 @@ class VoicePipeline:
         that is done while the pause lasts is reconsidered at once, so a second guess is ready early too. Speech
         that is still only the wake word's tail in the pre-roll gets no draft."""
         end = endpointer.speech_end_s
+        if draft is not None and draft.speech_end_s != end:
+            draft.stale.set()
         if not self.draft_after_s or end is None or not isinstance(session, DraftingSession):
             return draft
         if not endpointer.past_wake_word:
@@ -224,9 +227,10 @@ class VoicePipeline:
             return draft
         if draft is not None and draft.busy:
             return draft  # one at a time; a stale one finishes in the background
-        task = asyncio.ensure_future(session.draft())
+        stale = threading.Event()
+        task = asyncio.ensure_future(session.draft(wanted=lambda: not stale.is_set()))
         log.debug("draft transcription of speech up to %.2f s, started at %.2f s", end, endpointer.elapsed_s)
-        return Draft(task=task, speech_end_s=end, started_s=endpointer.elapsed_s)
+        return Draft(task=task, speech_end_s=end, started_s=endpointer.elapsed_s, stale=stale)
 
     async def respond(
         self, session: SttSession, endpoint: Endpoint, delay: float, draft: Draft | None = None

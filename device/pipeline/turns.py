@@ -5,7 +5,8 @@ simulate`` and the benchmark)."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from device.intent.command import Command
@@ -55,6 +56,8 @@ class Draft:
     started_s: float  # audio time (from the start of listening) when it began
     #: the engine reconsidering a draft that does not read as a command, started while the pause goes on
     second_guess: asyncio.Future[Transcript] | None = None
+    #: set once speech goes on after ``speech_end_s``: the engine skips the rest of the draft (thread-safe)
+    stale: threading.Event = field(default_factory=threading.Event)
 
     @property
     def busy(self) -> bool:

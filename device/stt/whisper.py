@@ -158,8 +158,11 @@ class WhisperEngine:
         hearing = self.hear(audio, prompt=prompt)
         return hearing.transcript if accept is None else self.second_guess(hearing, accept)
 
-    def hear(self, audio: Audio, *, prompt: str | None = None) -> Hearing:
-        """The best (greedy) transcript, with the encoder output kept for ``second_guess``."""
+    def hear(
+        self, audio: Audio, *, prompt: str | None = None, wanted: Callable[[], bool] | None = None
+    ) -> Hearing:
+        """The best (greedy) transcript, with the encoder output kept for ``second_guess``. When ``wanted``
+        says no after the encoder (a draft the cook has spoken past), decoding is skipped: an empty hearing."""
         if audio.dtype != np.int16 or audio.ndim != 1:
             raise SttError(
                 f"Whisper needs 16 kHz mono int16 audio, got {audio.dtype} with shape {audio.shape}"
@@ -171,6 +174,8 @@ class WhisperEngine:
             try:
                 features = self._model.feature_extractor(samples)
                 encoded = self._model.encode(self._pad_or_trim(features[:, : features.shape[-1] - 1]))
+                if wanted is not None and not wanted():
+                    return Hearing(Transcript(text="", engine=self.name, confidence=None))
                 tokens = tuple(self._prompt_tokens(prompt))
                 result = self._generate(encoded, tokens, beams=1)
             except (RuntimeError, ValueError) as exc:
@@ -264,13 +269,14 @@ class _WhisperSession:
         finally:
             del audio  # privacy: the command audio lives no longer than its transcription
 
-    async def draft(self) -> Transcript:
+    async def draft(self, wanted: Callable[[], bool] | None = None) -> Transcript:
         """Transcribe what is buffered so far, keeping the session open: the runner starts this as soon as the
-        cook pauses, and ``adopt``s it if the pause turns out to be the end of the command."""
+        cook pauses, and ``adopt``s it if the pause turns out to be the end of the command. Once ``wanted``
+        says no, the decoding is skipped (the encoder cannot be stopped midway)."""
         self._check_open()
         audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.int16)
         try:
-            hearing = await asyncio.to_thread(self._engine.hear, audio, prompt=self._prompt)
+            hearing = await asyncio.to_thread(self._engine.hear, audio, prompt=self._prompt, wanted=wanted)
         finally:
             del audio
         self._drafted = hearing

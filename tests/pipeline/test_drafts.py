@@ -80,6 +80,9 @@ class DraftingStt:
         self.hear = hear
         self.better = better or {}
         self.calls: list[tuple[str, object]] = []
+        self.wanted: list[
+            Callable[[], bool]
+        ] = []  # what each draft was given to ask whether it still matters
 
     async def start(self, on_interim: Callable[[Transcript], None] | None = None) -> Session:
         return Session(self)
@@ -97,8 +100,10 @@ class Session:
     async def feed(self, chunk: Audio) -> None:
         self.fed += 1
 
-    async def draft(self) -> Transcript:
+    async def draft(self, wanted: Callable[[], bool] | None = None) -> Transcript:
         self.stt.calls.append(("draft", self.fed))
+        assert wanted is not None
+        self.stt.wanted.append(wanted)
         text = self.stt.hear(self.fed)
         await asyncio.sleep(0)  # the work happens elsewhere (a worker thread, in the real engine)
         return Transcript(text=text, engine="drafting")
@@ -173,8 +178,8 @@ def test_the_draft_made_in_the_final_pause_is_the_transcript(store: Store) -> No
     result = listen(store, stt, script((QUIET, 5), (SPEECH, 40), (QUIET, 30)))
     assert result is not None and result.transcript == "add three cartons of oat milk"
     assert kinds(stt) == ["draft", "reconsider", "adopt"]  # no transcription after the endpoint
-    assert stt.calls[0] == ("draft", 45 + 5)  # 5 quiet chunks (0.16 s) into the pause
-    assert result.draft_lead_s == pytest.approx((16 - 5) * 0.032)
+    assert stt.calls[0] == ("draft", 45 + 2)  # 2 quiet chunks (0.064 s) into the pause
+    assert result.draft_lead_s == pytest.approx((16 - 2) * 0.032)
     assert result.command is not None and result.command.item == "oat milk"
 
 
@@ -184,8 +189,10 @@ def test_speech_after_the_pause_makes_the_first_draft_stale(store: Store) -> Non
     result = listen(store, stt, probabilities)
     assert result is not None and result.transcript == "add three cartons of oat milk"
     drafts = [fed for kind, fed in stt.calls if kind == "draft"]
-    assert drafts == [25 + 5, 53 + 5]
+    assert drafts == [25 + 2, 53 + 2]
     assert ("adopt", "add three cartons") not in stt.calls
+    # the engine is told the first draft is no longer wanted once speech went on; the second still is
+    assert [wanted() for wanted in stt.wanted] == [False, True]
 
 
 def test_a_draft_that_is_no_command_is_reconsidered_before_the_end(store: Store) -> None:
@@ -212,13 +219,13 @@ def test_no_draft_is_made_of_the_wake_words_tail(store: Store) -> None:
     probabilities = script((QUIET, 6), (SPEECH, 10), (QUIET, 12), (SPEECH, 30), (QUIET, 30))
     result = listen(store, stt, probabilities, preroll=16)
     drafts = [fed for kind, fed in stt.calls if kind == "draft"]
-    assert drafts == [58 + 5]
+    assert drafts == [58 + 2]
     assert result is not None and result.transcript == "how many eggs do we have"
 
 
 def test_without_a_matching_draft_the_engine_transcribes_at_the_end(store: Store) -> None:
     stt = DraftingStt(lambda fed: "how many eggs do we have")
-    # the audio ends 0.1 s into the pause (a file, a closed microphone): too soon for a draft
-    result = listen(store, stt, script((QUIET, 5), (SPEECH, 30), (QUIET, 3)), tail=0)
+    # the audio ends 0.03 s into the pause (a file, a closed microphone): too soon for a draft
+    result = listen(store, stt, script((QUIET, 5), (SPEECH, 30), (QUIET, 1)), tail=0)
     assert result is not None
     assert "finish" in kinds(stt) and "adopt" not in kinds(stt)

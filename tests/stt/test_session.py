@@ -118,3 +118,28 @@ def test_set_catalogue_changes_what_is_heard(
 def test_the_prompt_fits_the_token_budget(engine: WhisperEngine, catalogue: Catalogue) -> None:
     stt = WhisperSpeechToText(engine, catalogue)
     assert 150 < engine.count_tokens(stt.prompt) <= 200
+
+
+def test_a_draft_no_longer_wanted_skips_decoding_and_the_session_goes_on(
+    engine: WhisperEngine, catalogue: Catalogue, say: Callable[..., Audio]
+) -> None:
+    asked: list[str] = []
+
+    def unwanted() -> bool:
+        asked.append("after the encoder")
+        return False
+
+    async def run() -> tuple[Transcript, Transcript]:
+        session = await WhisperSpeechToText(engine, catalogue).start()
+        for chunk in _chunks(say("how many bagels do we have")):
+            await session.feed(chunk)
+        skipped = await session.draft(wanted=unwanted)
+        kept = await session.draft(wanted=lambda: True)
+        return skipped, await session.adopt(kept)
+
+    skipped, final = asyncio.run(run())
+    assert asked == ["after the encoder"]
+    assert (
+        skipped.text == "" and skipped.confidence is None
+    )  # the speech was there: only decoding was skipped
+    assert "bagels" in normalise(final.text)

@@ -34,10 +34,10 @@ def test_every_model_has_three_ordered_operating_points(model: WakeModelName) ->
 @pytest.mark.parametrize(
     ("settings", "cutoff", "window", "sure"),
     [
-        (Settings(), 0.1, 1, 0.85),  # the default: okay_nabu, normal, transcript check on
+        (Settings(), 0.05, 1, 0.85),  # the default: okay_nabu, normal, transcript check on
         (Settings(wake_sensitivity=Sensitivity.LOW), 0.5, 3, 0.9),
-        (Settings(wake_sensitivity=Sensitivity.HIGH), 0.05, 1, 0.75),
-        (Settings(wake_confirm=False), 0.1, 1, None),  # no check: every cutoff crossing wakes
+        (Settings(wake_sensitivity=Sensitivity.HIGH), 0.02, 1, 0.85),
+        (Settings(wake_confirm=False), 0.05, 1, None),  # no check: every cutoff crossing wakes
         (Settings(wake_threshold=0.3), 0.3, 1, 0.85),
         (Settings(wake_threshold=0.95), 0.95, 1, 0.95),  # sure is never below the cutoff
         (Settings(wake_model=WakeModelName.HEY_MYCROFT), 0.2, 1, 0.95),
@@ -59,8 +59,17 @@ def test_a_sure_score_fires_at_once() -> None:
 def test_a_borderline_score_is_held_then_fires_with_the_best_score() -> None:
     decider = WakeDecider(cutoff=0.1, window=1, refractory_s=1.0, sure=0.8)
     frames = [0.0, 0.2, 0.5, 0.3] + [0.0] * 20
-    held_until = next(i for i in range(2, 40) if i * STEP - 1 * STEP >= WakeDecider.HOLD_S)
+    # held until HOLD_S after the best score (frame 2), not after the first crossing (frame 1)
+    held_until = next(i for i in range(3, 40) if i * STEP - 2 * STEP >= WakeDecider.HOLD_S)
     assert run(decider, frames) == [(held_until, WakeFire(0.5, borderline=True))]
+
+
+def test_a_score_still_rising_keeps_the_hold_going() -> None:
+    decider = WakeDecider(cutoff=0.1, window=1, refractory_s=1.0, sure=0.8)
+    rising = [0.1 + 0.05 * i for i in range(13)]  # 0.1 -> 0.7 over 0.36 s: longer than HOLD_S
+    fired = run(decider, rising + [0.2] * 20)
+    assert [f for _, f in fired] == [WakeFire(pytest.approx(0.7), borderline=True)]
+    assert fired[0][0] * STEP - 12 * STEP >= WakeDecider.HOLD_S
 
 
 def test_a_held_score_that_climbs_to_sure_fires_at_once_without_a_check() -> None:
@@ -131,3 +140,29 @@ def test_the_packaged_default_rule_misses_the_noisy_wakes() -> None:
 )
 def test_transcript_check(model: WakeModelName, transcript: str, heard: bool) -> None:
     assert confirms_wake(model, transcript) is heard
+
+
+def test_a_withdrawn_fire_leaves_no_refractory_but_only_a_higher_score_fires() -> None:
+    # "okay" scores 0.2 and fires (borderline) before "nabu" is heard; the check says no; "nabu" then scores 0.6
+    decider = WakeDecider(cutoff=0.1, window=1, refractory_s=2.0, sure=0.8)
+    okay = [0.2] + [0.0] * 10
+    (at, first), *_ = run(decider, okay)
+    assert first == WakeFire(0.2, borderline=True)
+    decider.withdraw()
+    later = [(at + i) * STEP for i in range(1, 40)]
+    assert [decider.feed(t, 0.2) for t in later[:5]] == [None] * 5  # the same murmur again: not above the bar
+    fires = [(t, f) for t, f in ((t, decider.feed(t, 0.6)) for t in later[5:]) if f is not None]
+    assert [f for _, f in fires] == [WakeFire(0.6, borderline=True)]
+    # a fire that stands keeps its refractory
+    assert [decider.feed(fires[0][0] + 0.03 * i, 0.9) for i in range(1, 30)] == [None] * 29
+
+
+def test_withdrawing_keeps_the_suppression_while_the_unit_speaks() -> None:
+    decider = WakeDecider(cutoff=0.1, window=1, refractory_s=0.5, sure=0.8)
+    decider.suppress_until(3.0)
+    assert decider.feed(3.1, 0.3) is None  # held
+    fire = next(f for f in (decider.feed(3.1 + 0.03 * i, 0.3) for i in range(1, 20)) if f is not None)
+    assert fire.borderline
+    decider.suppress_until(10.0)  # the unit answers
+    decider.withdraw()
+    assert [decider.feed(4.0 + 0.03 * i, 0.9) for i in range(100)] == [None] * 100
