@@ -121,6 +121,7 @@ class WakeDecider:
     """
 
     HOLD_S = 0.3
+    MAX_HOLD_S = 1.0  # a score that keeps creeping up is checked after this long all the same
 
     def __init__(self, *, cutoff: float, window: int, refractory_s: float, sure: float | None = None) -> None:
         if not 0 < cutoff <= 1:
@@ -134,7 +135,8 @@ class WakeDecider:
         self._recent: deque[float] = deque(maxlen=window)
         self._quiet_until = float("-inf")
         self._suppressed_until = float("-inf")  # the unit's own speech: a withdrawn fire keeps this
-        self._held: tuple[float, float] | None = None  # (audio time it crossed the cutoff, best score)
+        self._held: tuple[float, float] | None = None  # (audio time of the best score, best score)
+        self._held_from = float("-inf")  # when the held score first crossed the cutoff
         self._bar: tuple[float, float] = (float("-inf"), 0.0)  # (until, score) a withdrawn fire leaves
         self._last_fire: tuple[float, float] = (float("-inf"), 0.0)  # (audio time, score)
 
@@ -155,10 +157,11 @@ class WakeDecider:
             since, best = self._held
             if self.sure is not None and score >= self.sure:
                 return self._fire(at_s, score, borderline=False)
-            if score > best:
+            if score > best and at_s - self._held_from < self.MAX_HOLD_S:
                 self._held = (at_s, score)  # still rising: the word is not over yet
                 return None
-            if at_s - since >= self.HOLD_S:
+            if at_s - since >= self.HOLD_S or at_s - self._held_from >= self.MAX_HOLD_S:
+                best = max(best, score)
                 return self._fire(at_s, best, borderline=True)
             return None
         if len(self._recent) < self.window or score < self.cutoff:
@@ -168,6 +171,7 @@ class WakeDecider:
             return None
         if self.sure is not None and score < self.sure:
             self._held = (at_s, score)
+            self._held_from = at_s
             return None
         return self._fire(at_s, score, borderline=False)
 

@@ -166,3 +166,11 @@ def test_withdrawing_keeps_the_suppression_while_the_unit_speaks() -> None:
     decider.suppress_until(10.0)  # the unit answers
     decider.withdraw()
     assert [decider.feed(4.0 + 0.03 * i, 0.9) for i in range(100)] == [None] * 100
+
+
+def test_a_score_that_keeps_creeping_up_is_checked_after_the_longest_hold() -> None:
+    decider = WakeDecider(cutoff=0.1, window=1, refractory_s=1.0, sure=0.8)
+    creeping = [0.2 + 0.001 * i for i in range(100)]  # 3 s, never reaching sure
+    fired = run(decider, creeping)
+    first_at, first = fired[0]
+    assert first.borderline and first_at * STEP == pytest.approx(WakeDecider.MAX_HOLD_S, abs=STEP)
