@@ -135,8 +135,8 @@ class WakeDecider:
         self._recent: deque[float] = deque(maxlen=window)
         self._quiet_until = float("-inf")
         self._suppressed_until = float("-inf")  # the unit's own speech: a withdrawn fire keeps this
-        self._held: tuple[float, float] | None = None  # (audio time of the best score, best score)
-        self._held_from = float("-inf")  # when the held score first crossed the cutoff
+        # (audio time it crossed the cutoff, audio time of the best score, best score)
+        self._held: tuple[float, float, float] | None = None
         self._bar: tuple[float, float] = (float("-inf"), 0.0)  # (until, score) a withdrawn fire leaves
         self._last_fire: tuple[float, float] = (float("-inf"), 0.0)  # (audio time, score)
 
@@ -154,15 +154,15 @@ class WakeDecider:
         self._recent.append(probability)
         score = sum(self._recent) / self.window if len(self._recent) == self.window else 0.0
         if self._held is not None:
-            since, best = self._held
+            crossed, peak_at, best = self._held
             if self.sure is not None and score >= self.sure:
                 return self._fire(at_s, score, borderline=False)
-            if score > best and at_s - self._held_from < self.MAX_HOLD_S:
-                self._held = (at_s, score)  # still rising: the word is not over yet
+            too_long = at_s - crossed >= self.MAX_HOLD_S
+            if score > best and not too_long:
+                self._held = (crossed, at_s, score)  # still rising: the word is not over yet
                 return None
-            if at_s - since >= self.HOLD_S or at_s - self._held_from >= self.MAX_HOLD_S:
-                best = max(best, score)
-                return self._fire(at_s, best, borderline=True)
+            if at_s - peak_at >= self.HOLD_S or too_long:
+                return self._fire(at_s, max(best, score), borderline=True)
             return None
         if len(self._recent) < self.window or score < self.cutoff:
             return None
@@ -170,8 +170,7 @@ class WakeDecider:
         if at_s < until and score <= bar:
             return None
         if self.sure is not None and score < self.sure:
-            self._held = (at_s, score)
-            self._held_from = at_s
+            self._held = (at_s, at_s, score)
             return None
         return self._fire(at_s, score, borderline=False)
 

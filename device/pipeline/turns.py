@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from device.intent.command import Command
@@ -54,10 +54,10 @@ class Draft:
     task: asyncio.Future[Transcript]
     speech_end_s: float
     started_s: float  # audio time (from the start of listening) when it began
+    #: set once speech goes on after ``speech_end_s``: the engine skips the rest of the draft (thread-safe)
+    stale: threading.Event
     #: the engine reconsidering a draft that does not read as a command, started while the pause goes on
     second_guess: asyncio.Future[Transcript] | None = None
-    #: set once speech goes on after ``speech_end_s``: the engine skips the rest of the draft (thread-safe)
-    stale: threading.Event = field(default_factory=threading.Event)
 
     @property
     def busy(self) -> bool:
