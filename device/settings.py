@@ -138,6 +138,14 @@ class Settings(BaseSettings):
         default=True,
         description="Check a borderline wake word with a short Whisper transcript before waking.",
     )
+    wake_noise_suppression_db: int | None = Field(
+        default=None,
+        ge=-60,
+        le=0,
+        description="Speex noise suppression (dB) on the audio the wake word model hears; 0 turns it off, "
+        "unset = the model's measured choice (okay_nabu -20, the others off). Speech-to-text always gets the "
+        "microphone's own audio.",
+    )
     preroll_s: float = Field(
         default=0.3, ge=0, le=3, description="Audio kept from before the wake (seconds)."
     )

@@ -27,7 +27,8 @@ import numpy.typing as npt
 
 from device.audio.wav import read_wav
 from device.protocols import CHUNK_SAMPLES, SAMPLE_RATE, Audio
-from device.settings import Sensitivity, WakeModelName
+from device.settings import Sensitivity, Settings, WakeModelName
+from device.wake import NOISE_SUPPRESSION_DB as MODEL_SUPPRESSION
 from device.wake import OPERATING_POINTS, MicroWakeWordDetector, WakeDecider, whisper_transcriber
 from tests import speech
 
@@ -37,6 +38,15 @@ NEG_CONDITIONS = ("clean", "kitchen10")
 NEG_KINDS = ("talk", "hard")  # ordinary cafe talk; phrases that sound like a wake word
 KITCHEN_SPLIT_S = 80.0
 STEP_S = 0.03  # one probability per 3 feature frames of 10 ms
+# Speex noise suppression in front of the model (dB, 0 = off): --noise-suppression, else each model's shipped
+# choice. Each level has its own probability cache.
+NOISE_SUPPRESSION_DB: int | None = None
+
+
+def suppression(model: WakeModelName) -> int:
+    return NOISE_SUPPRESSION_DB if NOISE_SUPPRESSION_DB is not None else MODEL_SUPPRESSION[model]
+
+
 CUTOFFS = [0.05, 0.07, *(round(c, 2) for c in np.arange(0.1, 0.96, 0.05))]
 WINDOWS = (1, 2, 3, 4, 5)
 
@@ -47,7 +57,11 @@ def frame_times(count: int) -> npt.NDArray[np.float64]:
 
 
 def probabilities(model: WakeModelName, audio: Audio) -> Probs:
-    detector = MicroWakeWordDetector(model, WakeDecider(cutoff=0.5, window=1, refractory_s=0.0))
+    detector = MicroWakeWordDetector(
+        model,
+        WakeDecider(cutoff=0.5, window=1, refractory_s=0.0),
+        noise_suppression_db=suppression(model),
+    )
     out: list[float] = []
     for start in range(0, len(audio) - CHUNK_SAMPLES + 1, CHUNK_SAMPLES):
         out += detector.probabilities(audio[start : start + CHUNK_SAMPLES])
@@ -68,7 +82,9 @@ def noisy(audio: Audio, condition: str, split: str, seed: int, kitchen: Audio) -
 
 
 def cache_path(root: Path, model: str, split: str, kind: str, condition: str) -> Path:
-    return root / "probs" / f"{model}-{split}-{kind}-{condition}.npz"
+    level = suppression(WakeModelName(model))
+    folder = "probs" if level == 0 else f"probs-ns{-level}"
+    return root / folder / f"{model}-{split}-{kind}-{condition}.npz"
 
 
 def load_probs(root: Path, model: str, split: str, kind: str, condition: str) -> dict[str, Probs]:
@@ -79,8 +95,8 @@ def load_probs(root: Path, model: str, split: str, kind: str, condition: str) ->
 def compute_all(root: Path, models: Iterable[WakeModelName]) -> None:
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
     kitchen, _ = read_wav(speech.KITCHEN_WAV)
-    (root / "probs").mkdir(exist_ok=True)
     for model in models:
+        cache_path(root, model.value, "", "", "").parent.mkdir(exist_ok=True)
         for split in ("tune", "held"):
             clips = [c for c in manifest["positives"] if c["model"] == model.value and c["split"] == split]
             jobs = [("pos", c, clips) for c in POS_CONDITIONS]
@@ -225,11 +241,15 @@ def table(root: Path, models: Iterable[WakeModelName], split: str, refractory_s:
 
 def system(root: Path, model: WakeModelName, split: str, sensitivity: Sensitivity) -> None:
     """The shipped detector, transcript check included (Whisper on each borderline wake), over the split."""
-    from device.settings import Settings
-
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
     kitchen, _ = read_wav(speech.KITCHEN_WAV)
-    settings = Settings(wake_model=model, wake_sensitivity=sensitivity, wake_confirm=True, whisper_threads=1)
+    settings = Settings(
+        wake_model=model,
+        wake_sensitivity=sensitivity,
+        wake_confirm=True,
+        whisper_threads=1,
+        wake_noise_suppression_db=NOISE_SUPPRESSION_DB,
+    )
     transcribe = whisper_transcriber(settings)
 
     def run(audio: Audio) -> tuple[int, int]:
@@ -269,11 +289,14 @@ def system(root: Path, model: WakeModelName, split: str, sensitivity: Sensitivit
 def harness(model: WakeModelName, sensitivity: Sensitivity, confirm: bool) -> None:
     """Recordings made as the tests make them (``tests/speech.utterance``, ``in_noise``): three voices, ten
     commands, clean and kitchen noise at 10 and 5 dB, through the shipped detector."""
-    from device.settings import Settings
     from scripts.wake_data import HELD_COMMANDS, TUNE_COMMANDS, WAKE_PHRASES
 
     settings = Settings(
-        wake_model=model, wake_sensitivity=sensitivity, wake_confirm=confirm, whisper_threads=1
+        wake_model=model,
+        wake_sensitivity=sensitivity,
+        wake_confirm=confirm,
+        whisper_threads=1,
+        wake_noise_suppression_db=NOISE_SUPPRESSION_DB,
     )
     transcribe = whisper_transcriber(settings) if confirm else None
     commands = (TUNE_COMMANDS + HELD_COMMANDS)[:10]
@@ -294,6 +317,7 @@ def harness(model: WakeModelName, sensitivity: Sensitivity, confirm: bool) -> No
 
 
 def main() -> int:
+    global NOISE_SUPPRESSION_DB
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -307,7 +331,14 @@ def main() -> int:
         "--no-confirm", action="store_true", help="for 'harness': without the transcript check"
     )
     parser.add_argument("--condition", default="kitchen5", help="for 'voices': the noise condition")
+    parser.add_argument(
+        "--noise-suppression",
+        type=int,
+        metavar="DB",
+        help="speex noise suppression in front of the model (0 = off); default: each model's shipped choice",
+    )
     args = parser.parse_args()
+    NOISE_SUPPRESSION_DB = args.noise_suppression
     models = [WakeModelName(m) for m in args.model] if args.model else list(WakeModelName)
     if args.action == "probs":
         compute_all(args.root, models)

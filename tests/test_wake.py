@@ -11,8 +11,8 @@ import pytest
 
 from device.audio.wav import read_wav
 from device.protocols import CHUNK_SAMPLES, SAMPLE_RATE, Audio, WakeHit
-from device.settings import Sensitivity, Settings
-from device.wake import MicroWakeWordDetector, PreRoll, WakeDecider
+from device.settings import Sensitivity, Settings, WakeModelName
+from device.wake import MicroWakeWordDetector, PreRoll, WakeDecider, noise_suppression_db
 from tests.speech import SpeechCache, concat, in_noise, kitchen_noise, piper, session_cache, silence, trim
 
 DEMO_WAV = Path(__file__).resolve().parents[1] / "device" / "data" / "demo.wav"
@@ -105,6 +105,21 @@ def test_preroll_keeps_the_last_seconds_in_order() -> None:
     off = PreRoll(0.0)
     off.push(chunks[0])
     assert off.drain() == []
+
+
+@pytest.mark.parametrize(
+    ("model", "setting", "level"),
+    [
+        (WakeModelName.OKAY_NABU, None, -20),  # measured: lifts it in kitchen and fan noise
+        (WakeModelName.ALEXA, None, 0),  # measured: costs it clean wakes
+        (WakeModelName.OKAY_NABU, 0, 0),
+        (WakeModelName.HEY_MYCROFT, -30, -30),
+    ],
+)
+def test_noise_suppression_is_the_setting_or_the_models_measured_choice(
+    model: WakeModelName, setting: int | None, level: int
+) -> None:
+    assert noise_suppression_db(Settings(wake_model=model, wake_noise_suppression_db=setting)) == level
 
 
 # --- the real okay_nabu model ---

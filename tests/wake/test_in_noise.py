@@ -9,7 +9,7 @@ import pytest
 
 from device.protocols import CHUNK_SAMPLES, SAMPLE_RATE, Audio, WakeHit
 from device.settings import Settings
-from device.wake import MicroWakeWordDetector, Transcribe, whisper_transcriber
+from device.wake import NOISE_SUPPRESSION_DB, MicroWakeWordDetector, Transcribe, whisper_transcriber
 from tests.speech import (
     SpeechCache,
     concat,
@@ -96,3 +96,26 @@ def test_no_wake_in_two_minutes_of_cafe_talk(voices: SpeechCache, transcribe: Tr
     plain = MicroWakeWordDetector.from_settings(Settings(wake_confirm=False))
     assert len(hits(audio, plain)) >= 1  # without the check the same talk wakes the unit
     assert np.all([c.score >= detector.decider.cutoff for c in detector.checks])
+
+
+def peak_score(audio: Audio, noise_suppression_db: int) -> float:
+    settings = Settings(wake_confirm=False, wake_noise_suppression_db=noise_suppression_db)
+    detector = MicroWakeWordDetector.from_settings(settings)
+    chunks = range(0, len(audio) - CHUNK_SAMPLES + 1, CHUNK_SAMPLES)
+    return max(max(detector.probabilities(audio[i : i + CHUNK_SAMPLES]), default=0.0) for i in chunks)
+
+
+def test_noise_suppression_lifts_the_wake_score_in_kitchen_noise_at_5_db(voices: SpeechCache) -> None:
+    with_ns, without = [], []
+    for voice in ("piper", "en-us", "en-us+m3"):
+        for seed, command in enumerate(COMMANDS):
+            u = voices.utterance(command, voice=voice)
+            noisy = voices.get(
+                f"{command}|{voice}|kitchen|5|wake-test",
+                lambda u=u, s=seed: in_noise(u, "kitchen", 5.0, seed=s),
+            )
+            with_ns.append(peak_score(noisy.audio, NOISE_SUPPRESSION_DB[Settings().wake_model]))
+            without.append(peak_score(noisy.audio, 0))
+    # Measured: 8 of 9 peaks rise (e.g. 0.68 -> 0.85, 0.59 -> 0.83), one falls by 0.01.
+    assert sum(w > o for w, o in zip(with_ns, without, strict=True)) >= 6
+    assert sum(with_ns) > sum(without) + 0.3
