@@ -8,7 +8,8 @@ chosen sensitivity: a low cutoff that catches the wake word in noise, and above 
 two the model also fires on everyday "okay, ..." chatter, so with ``wake_confirm`` such a borderline wake only
 counts if Whisper hears the wake word in the last two seconds (``confirms_wake``, pure). How the points were
 measured: docs/wake.md and scripts/wake_eval.py. The model hears the audio through speex noise suppression
-(``wake_noise_suppression_db``); the transcript check hears the microphone's own audio.
+where it was measured to help (okay_nabu; ``wake_noise_suppression_db``); the transcript check hears the
+microphone's own audio.
 """
 
 from __future__ import annotations
