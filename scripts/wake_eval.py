@@ -239,17 +239,22 @@ def table(root: Path, models: Iterable[WakeModelName], split: str, refractory_s:
     return "\n".join(lines)
 
 
+def shipped(model: WakeModelName, sensitivity: Sensitivity, *, confirm: bool) -> Settings:
+    """The unit's settings for this model and sensitivity (one Whisper thread: the runs go side by side)."""
+    return Settings(
+        wake_model=model,
+        wake_sensitivity=sensitivity,
+        wake_confirm=confirm,
+        whisper_threads=1,
+        wake_noise_suppression_db=NOISE_SUPPRESSION_DB,
+    )
+
+
 def system(root: Path, model: WakeModelName, split: str, sensitivity: Sensitivity) -> None:
     """The shipped detector, transcript check included (Whisper on each borderline wake), over the split."""
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
     kitchen, _ = read_wav(speech.KITCHEN_WAV)
-    settings = Settings(
-        wake_model=model,
-        wake_sensitivity=sensitivity,
-        wake_confirm=True,
-        whisper_threads=1,
-        wake_noise_suppression_db=NOISE_SUPPRESSION_DB,
-    )
+    settings = shipped(model, sensitivity, confirm=True)
     transcribe = whisper_transcriber(settings)
 
     def run(audio: Audio) -> tuple[int, int]:
@@ -291,13 +296,7 @@ def harness(model: WakeModelName, sensitivity: Sensitivity, confirm: bool) -> No
     commands, clean and kitchen noise at 10 and 5 dB, through the shipped detector."""
     from scripts.wake_data import HELD_COMMANDS, TUNE_COMMANDS, WAKE_PHRASES
 
-    settings = Settings(
-        wake_model=model,
-        wake_sensitivity=sensitivity,
-        wake_confirm=confirm,
-        whisper_threads=1,
-        wake_noise_suppression_db=NOISE_SUPPRESSION_DB,
-    )
+    settings = shipped(model, sensitivity, confirm=confirm)
     transcribe = whisper_transcriber(settings) if confirm else None
     commands = (TUNE_COMMANDS + HELD_COMMANDS)[:10]
     for voice in ("piper", "en-us", "en-us+m3"):
