@@ -81,10 +81,14 @@ def noisy(audio: Audio, condition: str, split: str, seed: int, kitchen: Audio) -
     return speech.mix(audio, np.roll(segment, -offset), snr)
 
 
+def probs_dir(root: Path, model: WakeModelName) -> Path:
+    """Where a model's probabilities are cached, per suppression level."""
+    level = suppression(model)
+    return root / ("probs" if level == 0 else f"probs-ns{-level}")
+
+
 def cache_path(root: Path, model: str, split: str, kind: str, condition: str) -> Path:
-    level = suppression(WakeModelName(model))
-    folder = "probs" if level == 0 else f"probs-ns{-level}"
-    return root / folder / f"{model}-{split}-{kind}-{condition}.npz"
+    return probs_dir(root, WakeModelName(model)) / f"{model}-{split}-{kind}-{condition}.npz"
 
 
 def load_probs(root: Path, model: str, split: str, kind: str, condition: str) -> dict[str, Probs]:
@@ -96,7 +100,7 @@ def compute_all(root: Path, models: Iterable[WakeModelName]) -> None:
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
     kitchen, _ = read_wav(speech.KITCHEN_WAV)
     for model in models:
-        cache_path(root, model.value, "", "", "").parent.mkdir(exist_ok=True)
+        probs_dir(root, model).mkdir(exist_ok=True)
         for split in ("tune", "held"):
             clips = [c for c in manifest["positives"] if c["model"] == model.value and c["split"] == split]
             jobs = [("pos", c, clips) for c in POS_CONDITIONS]

@@ -31,7 +31,6 @@ class NoiseSuppressor:
                 f"cannot load speex noise suppression: {exc}",
                 hint="reinstall the locked dependencies, or set LARDER_WAKE_NOISE_SUPPRESSION_DB=0",
             ) from None
-        self.suppression_db = suppression_db
         self._processor = AudioProcessor(0, suppression_db)  # auto gain off: the wake frontend has its own
         self._pending = b""
 
