@@ -4,6 +4,8 @@
     nice -n 10 .venv/bin/python scripts/wake_eval.py probs         # per-frame probabilities, once per model
     .venv/bin/python scripts/wake_eval.py sweep [--split tune]     # every cutoff x window: recall and false wakes
     .venv/bin/python scripts/wake_eval.py table [--split held]     # the figures table for the shipped operating points
+    nice -n 10 .venv/bin/python scripts/wake_eval.py probs --listener lowered   # the lowered listener's, once
+    .venv/bin/python scripts/wake_eval.py lowered                  # what it adds to normal, per cutoff
 
 Each model runs once over every clip and noise condition (``probs``: about 3 ms of CPU per audio second);
 every rule is then scored from the cached arrays with the shipping ``WakeDecider`` itself, fed only the frames
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,8 +31,14 @@ import numpy.typing as npt
 from device.audio.wav import read_wav
 from device.protocols import CHUNK_SAMPLES, SAMPLE_RATE, Audio
 from device.settings import Sensitivity, Settings, WakeModelName
+from device.wake import (
+    LOWERED_VOICE,
+    OPERATING_POINTS,
+    MicroWakeWordDetector,
+    WakeDecider,
+    whisper_transcriber,
+)
 from device.wake import NOISE_SUPPRESSION_DB as MODEL_SUPPRESSION
-from device.wake import OPERATING_POINTS, MicroWakeWordDetector, WakeDecider, whisper_transcriber
 from tests import speech
 
 Probs = npt.NDArray[np.float32]
@@ -41,6 +50,9 @@ STEP_S = 0.03  # one probability per 3 feature frames of 10 ms
 # Speex noise suppression in front of the model (dB, 0 = off): --noise-suppression, else each model's shipped
 # choice. Each level has its own probability cache.
 NOISE_SUPPRESSION_DB: int | None = None
+
+
+LISTENER = "main"  # --listener: which listener's probabilities ``probs`` caches
 
 
 def suppression(model: WakeModelName) -> int:
@@ -56,15 +68,18 @@ def frame_times(count: int) -> npt.NDArray[np.float64]:
     return (np.arange(1, count + 1) * STEP_S + 0.02).astype(np.float64)
 
 
-def probabilities(model: WakeModelName, audio: Audio) -> Probs:
+def probabilities(model: WakeModelName, audio: Audio, listener: str = "main") -> Probs:
+    """One listener's per-frame probabilities (the lowered listener's frames come 19/16 as often)."""
     detector = MicroWakeWordDetector(
         model,
         WakeDecider(cutoff=0.5, window=1, refractory_s=0.0),
         noise_suppression_db=suppression(model),
+        lowered=WakeDecider(cutoff=0.5, window=1, refractory_s=0.0) if listener == "lowered" else None,
     )
+    index = detector.listeners.index(listener)
     out: list[float] = []
     for start in range(0, len(audio) - CHUNK_SAMPLES + 1, CHUNK_SAMPLES):
-        out += detector.probabilities(audio[start : start + CHUNK_SAMPLES])
+        out += detector.probabilities(audio[start : start + CHUNK_SAMPLES], index)
     return np.asarray(out, dtype=np.float32)
 
 
@@ -81,18 +96,21 @@ def noisy(audio: Audio, condition: str, split: str, seed: int, kitchen: Audio) -
     return speech.mix(audio, np.roll(segment, -offset), snr)
 
 
-def probs_dir(root: Path, model: WakeModelName) -> Path:
-    """Where a model's probabilities are cached, per suppression level."""
+def probs_dir(root: Path, model: WakeModelName, listener: str = "main") -> Path:
+    """Where a model's probabilities are cached, per suppression level and listener."""
     level = suppression(model)
-    return root / ("probs" if level == 0 else f"probs-ns{-level}")
+    name = "probs" if level == 0 else f"probs-ns{-level}"
+    return root / (name if listener == "main" else f"{name}-{listener}")
 
 
-def cache_path(root: Path, model: str, split: str, kind: str, condition: str) -> Path:
-    return probs_dir(root, WakeModelName(model)) / f"{model}-{split}-{kind}-{condition}.npz"
+def cache_path(root: Path, model: str, split: str, kind: str, condition: str, listener: str = "main") -> Path:
+    return probs_dir(root, WakeModelName(model), listener) / f"{model}-{split}-{kind}-{condition}.npz"
 
 
-def load_probs(root: Path, model: str, split: str, kind: str, condition: str) -> dict[str, Probs]:
-    with np.load(cache_path(root, model, split, kind, condition)) as data:
+def load_probs(
+    root: Path, model: str, split: str, kind: str, condition: str, listener: str = "main"
+) -> dict[str, Probs]:
+    with np.load(cache_path(root, model, split, kind, condition, listener)) as data:
         return {key: data[key] for key in data.files}
 
 
@@ -100,7 +118,7 @@ def compute_all(root: Path, models: Iterable[WakeModelName]) -> None:
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
     kitchen, _ = read_wav(speech.KITCHEN_WAV)
     for model in models:
-        probs_dir(root, model).mkdir(exist_ok=True)
+        probs_dir(root, model, LISTENER).mkdir(exist_ok=True)
         for split in ("tune", "held"):
             clips = [c for c in manifest["positives"] if c["model"] == model.value and c["split"] == split]
             jobs = [("pos", c, clips) for c in POS_CONDITIONS]
@@ -108,13 +126,14 @@ def compute_all(root: Path, models: Iterable[WakeModelName]) -> None:
                 talks = [n for n in manifest["negatives"] if n["split"] == split and n["kind"] == kind]
                 jobs += [(kind, c, talks) for c in NEG_CONDITIONS]
             for kind, condition, entries in jobs:
-                path = cache_path(root, model.value, split, kind, condition)
+                path = cache_path(root, model.value, split, kind, condition, LISTENER)
                 if path.exists():
                     continue
                 arrays = {}
                 for seed, entry in enumerate(entries):
                     audio, _ = read_wav(root / ("pos" if kind == "pos" else "neg") / f"{entry['id']}.wav")
-                    arrays[entry["id"]] = probabilities(model, noisy(audio, condition, split, seed, kitchen))
+                    clip = noisy(audio, condition, split, seed, kitchen)
+                    arrays[entry["id"]] = probabilities(model, clip, LISTENER)
                 np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
                 print(f"{path.name}: {len(arrays)} arrays", flush=True)
 
@@ -243,6 +262,42 @@ def table(root: Path, models: Iterable[WakeModelName], split: str, refractory_s:
     return "\n".join(lines)
 
 
+def lowered(root: Path, model: WakeModelName, split: str, refractory_s: float) -> None:
+    """What the lowered listener adds to the main one at normal, per cutoff: clips woken by either (before the
+    transcript check), and the extra candidates it hands the check in talk (fires more than 1 s from any of
+    the main listener's)."""
+    point = OPERATING_POINTS[model][Sensitivity.NORMAL]
+    stretch = float(LOWERED_VOICE)  # the lowered listener's frames are 30 ms of stretched audio
+
+    def main_fires(p: Probs) -> list[float]:
+        return [t for t, _ in fires(p, point.cutoff, point.window, refractory_s, point.sure)]
+
+    def lowered_fires(p: Probs, cutoff: float) -> list[float]:
+        return [t * stretch for t, _ in fires(p, cutoff, 1, refractory_s / stretch, math.inf)]
+
+    for cutoff in (0.05, 0.1, 0.15, 0.2, 0.3):
+        row = [f"{model.value} {split} lowered cutoff {cutoff:.2f}:"]
+        for condition in POS_CONDITIONS:
+            main = load_probs(root, model.value, split, "pos", condition)
+            low = load_probs(root, model.value, split, "pos", condition, "lowered")
+            alone = sum(bool(main_fires(p)) for p in main.values()) / len(main)
+            either = sum(bool(main_fires(main[k]) or lowered_fires(low[k], cutoff)) for k in main) / len(main)
+            row.append(f"{condition} {100 * alone:.0f}->{100 * either:.0f}%")
+        for kind in NEG_KINDS:
+            for condition in NEG_CONDITIONS:
+                main = load_probs(root, model.value, split, kind, condition)
+                low = load_probs(root, model.value, split, kind, condition, "lowered")
+                hours = sum(len(p) for p in main.values()) * STEP_S / 3600
+                base = sum(len(main_fires(p)) for p in main.values())
+                extra = sum(
+                    all(abs(t - u) > 1.0 for u in main_fires(main[k]))
+                    for k in main
+                    for t in lowered_fires(low[k], cutoff)
+                )
+                row.append(f"{kind} {condition} {base / hours:.0f}+{extra / hours:.0f}/h")
+        print("  ".join(row), flush=True)
+
+
 def shipped(model: WakeModelName, sensitivity: Sensitivity, *, confirm: bool) -> Settings:
     """The unit's settings for this model and sensitivity (one Whisper thread: the runs go side by side)."""
     return Settings(
@@ -320,11 +375,13 @@ def harness(model: WakeModelName, sensitivity: Sensitivity, confirm: bool) -> No
 
 
 def main() -> int:
-    global NOISE_SUPPRESSION_DB
+    global NOISE_SUPPRESSION_DB, LISTENER
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("action", choices=["probs", "sweep", "table", "voices", "system", "harness"])
+    parser.add_argument(
+        "action", choices=["probs", "sweep", "table", "voices", "system", "harness", "lowered"]
+    )
     parser.add_argument("--sensitivity", choices=[x.value for x in Sensitivity], default="normal")
     parser.add_argument("--root", type=Path, default=Path("/tmp/wake-data"))
     parser.add_argument("--split", choices=["tune", "held"], default="tune")
@@ -340,8 +397,12 @@ def main() -> int:
         metavar="DB",
         help="speex noise suppression in front of the model (0 = off); default: each model's shipped choice",
     )
+    parser.add_argument(
+        "--listener", choices=["main", "lowered"], default="main", help="for 'probs': which listener's"
+    )
     args = parser.parse_args()
     NOISE_SUPPRESSION_DB = args.noise_suppression
+    LISTENER = args.listener
     models = [WakeModelName(m) for m in args.model] if args.model else list(WakeModelName)
     if args.action == "probs":
         compute_all(args.root, models)
@@ -352,6 +413,9 @@ def main() -> int:
     elif args.action == "harness":
         for model in models:
             harness(model, Sensitivity(args.sensitivity), not args.no_confirm)
+    elif args.action == "lowered":
+        for model in models:
+            lowered(args.root, model, args.split, args.refractory)
     elif args.action == "system":
         for model in models:
             system(args.root, model, args.split, Sensitivity(args.sensitivity))

@@ -251,6 +251,27 @@ def test_raw_probabilities_and_clock(voices: SpeechCache) -> None:
 
 
 @pytest.mark.models
+def test_the_lowered_listener_keeps_the_microphone_clock(voices: SpeechCache) -> None:
+    det = detector()
+    assert det.listeners == ["main", "lowered"]
+    assert detector(Sensitivity.LOW).listeners == ["main"]
+    audio = voices.utterance(COMMANDS[1]).audio[: SAMPLE_RATE * 3]
+    main: list[tuple[float, float]] = []
+    lowered: list[tuple[float, float]] = []
+    for i in range(0, len(audio) - CHUNK_SAMPLES + 1, CHUNK_SAMPLES):
+        for heard, frames in zip((main, lowered), det.frames(audio[i : i + CHUNK_SAMPLES]), strict=True):
+            heard += frames
+    # It hears the audio stretched by 19/16, so it makes that many more frames, stamped on the same clock.
+    assert len(lowered) == pytest.approx(len(main) * 19 / 16, abs=3)
+    assert lowered[-1][0] == pytest.approx(main[-1][0], abs=0.1)
+    assert lowered[-1][0] <= det.now_s + 0.01
+    # Both hear the same "okay nabu" at the same moment.
+    main_peak, lowered_peak = (max(frames, key=lambda f: f[1]) for frames in (main, lowered))
+    assert main_peak[1] > 0.5 and lowered_peak[1] > 0.1
+    assert lowered_peak[0] == pytest.approx(main_peak[0], abs=0.25)
+
+
+@pytest.mark.models
 def test_the_demo_recording_wakes_three_times() -> None:
     audio, rate = read_wav(DEMO_WAV)
     assert rate == SAMPLE_RATE and len(audio) / rate < 30

@@ -195,16 +195,38 @@ async def _wake_test(args: argparse.Namespace) -> int:
     unit = _unit()
     microphone = unit.microphone(args.input, realtime=False)
     detector = unit.wake
+    checks = getattr(detector, "checks", None)  # borderline scores Whisper was asked about
     position = 0.0
     hits = 0
     async for chunk in microphone.chunks():
         position += CHUNK_SECONDS
         hit = detector.process(chunk)
+        while checks:
+            check = checks.popleft()
+            verdict = "woke" if check.accepted else "ignored"
+            _emit(
+                args.json,
+                {
+                    "event": "check",
+                    "at_s": round(check.at_s, 2),
+                    "score": round(check.score, 3),
+                    "listener": check.listener,
+                    "heard": check.transcript,
+                    "woke": check.accepted,
+                },
+                f"{check.at_s:7.2f}s  borderline {check.score:.2f} ({check.listener} listener): "
+                f"Whisper heard {check.transcript!r}, {verdict}",
+            )
         if hit is not None:
             hits += 1
             _emit(
                 args.json,
-                {"at_s": round(hit.at_s, 2), "model": hit.model, "score": round(hit.score, 3)},
+                {
+                    "event": "wake",
+                    "at_s": round(hit.at_s, 2),
+                    "model": hit.model,
+                    "score": round(hit.score, 3),
+                },
                 f"{hit.at_s:7.2f}s  {hit.model}  score {hit.score:.2f}",
             )
     if not args.json:

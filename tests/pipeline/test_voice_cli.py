@@ -1,4 +1,5 @@
-"""`larder transcribe`, `simulate`, `listen` and `run --input demo` as a person runs them: real processes."""
+"""`larder transcribe`, `simulate`, `listen`, `wake test` and `run --input demo` as a person runs them: real
+processes."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 
 from device.audio.wav import write_wav
 from device.protocols import SAMPLE_RATE
-from tests.speech import in_noise
+from tests.speech import concat, in_noise, piper, silence, trim
 
 pytestmark = pytest.mark.models
 SEVEN = {"action", "item", "quantity", "unit", "location", "to_location", "confidence"}
@@ -98,6 +99,24 @@ def test_listen_demo_prints_events_and_writes_replies(tmp_path: Path) -> None:
     outcomes = [e for e in events if e["event"] == "outcome"]
     assert [o["status"] for o in outcomes] == ["applied", "answered", "applied"]
     assert len(list((tmp_path / "replies").glob("*.wav"))) >= 3
+
+
+def test_wake_test_prints_each_detection_and_each_check(tmp_path: Path, speech) -> None:
+    chatter = trim(piper("Okay, thanks, see you tomorrow."))  # the model alone takes its "okay" for a wake
+    wav = tmp_path / "site.wav"
+    wake = speech.utterance("how many eggs do we have").audio
+    write_wav(wav, concat(silence(0.5), chatter, silence(1.0), wake), SAMPLE_RATE)
+    out = larder(tmp_path, "wake", "test", "--input", str(wav), "--json")
+    assert out.returncode == 0, out.stderr
+    records = [json.loads(x) for x in out.stdout.splitlines()]
+    checks = [r for r in records if r["event"] == "check"]
+    wakes = [r for r in records if r["event"] == "wake"]
+    assert checks and not any(c["woke"] for c in checks[:1])  # the chatter: checked, heard, ignored
+    assert "thank" in checks[0]["heard"].lower() and checks[0]["listener"] in {"main", "lowered"}
+    assert len(wakes) == 1 and wakes[0]["model"] == "okay_nabu" and 0 < wakes[0]["score"] <= 1
+    assert wakes[0]["at_s"] > 0.5 + len(chatter) / SAMPLE_RATE + 1.0  # in the second part, the real wake word
+    text = larder(tmp_path, "wake", "test", "--input", str(wav))
+    assert "1 detection(s) in" in text.stdout and "Whisper heard" in text.stdout
 
 
 def test_run_demo_is_the_main_job_and_tells_systemd(tmp_path: Path) -> None:

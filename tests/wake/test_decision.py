@@ -51,6 +51,41 @@ def test_settings_map_to_the_decider(
     assert decider.refractory_s == settings.wake_refractory_s
 
 
+@pytest.mark.parametrize(
+    ("settings", "cutoff"),
+    [
+        (Settings(), 0.2),
+        (Settings(wake_sensitivity=Sensitivity.HIGH), 0.1),
+        (Settings(wake_threshold=0.3), 0.3),  # a raised threshold raises both listeners
+        (Settings(wake_threshold=0.02), 0.2),
+        (Settings(wake_sensitivity=Sensitivity.LOW), None),  # not measured to help there
+        (Settings(wake_confirm=False), None),  # its fires need the check
+        (Settings(wake_lowered_voice=False), None),
+        (Settings(wake_model=WakeModelName.HEY_MYCROFT), None),
+    ],
+)
+def test_the_lowered_listener_runs_where_measured_and_only_with_the_check(
+    settings: Settings, cutoff: float | None
+) -> None:
+    decider = WakeDecider.lowered_from_settings(settings)
+    if cutoff is None:
+        assert decider is None
+    else:
+        assert decider is not None and (decider.cutoff, decider.window) == (cutoff, 1)
+        assert decider.refractory_s == settings.wake_refractory_s
+
+
+def test_every_fire_of_the_lowered_listener_is_checked() -> None:
+    decider = WakeDecider.lowered_from_settings(Settings())
+    assert decider is not None
+    fired = run(decider, [0.0, 0.5, 0.99, 0.6, *[0.02] * 20])
+    # Even a near-certain score is held until HOLD_S after its peak, then fires as borderline.
+    assert len(fired) == 1
+    index, fire = fired[0]
+    assert fire == WakeFire(0.99, borderline=True)
+    assert (index - 2) * STEP == pytest.approx(WakeDecider.HOLD_S, abs=STEP)
+
+
 def test_a_sure_score_fires_at_once() -> None:
     decider = WakeDecider(cutoff=0.1, window=1, refractory_s=1.0, sure=0.8)
     assert run(decider, [0.0, 0.9, 0.9]) == [(1, WakeFire(0.9, borderline=False))]
@@ -125,6 +160,8 @@ def test_the_packaged_default_rule_misses_the_noisy_wakes() -> None:
         (WakeModelName.OKAY_NABU, "Okay, uh, move.", True),  # "nabu" heard as a filler and a word
         (WakeModelName.OKAY_NABU, "O.K. Naboo", True),
         (WakeModelName.OKAY_NABU, "nabu, how many eggs", True),
+        (WakeModelName.OKAY_NABU, "Hey Nabu, can you...", False),  # Whisper, primed, hearing talk
+        (WakeModelName.OKAY_NABU, "Is Nabu blue and free?", False),
         (WakeModelName.OKAY_NABU, "Okay, thanks. See you.", False),
         (WakeModelName.OKAY_NABU, "Okay, one latte.", False),
         (WakeModelName.OKAY_NABU, "Okay, well, now I'm gonna cut.", False),
