@@ -12,7 +12,14 @@ import pytest
 from device.audio.wav import read_wav
 from device.protocols import CHUNK_SAMPLES, SAMPLE_RATE, Audio, WakeHit
 from device.settings import Sensitivity, Settings, WakeModelName
-from device.wake import MicroWakeWordDetector, PreRoll, WakeDecider, noise_suppression_db
+from device.wake import (
+    CHECK_SECONDS,
+    RECHECK_S,
+    MicroWakeWordDetector,
+    PreRoll,
+    WakeDecider,
+    noise_suppression_db,
+)
 from tests.speech import SpeechCache, concat, in_noise, kitchen_noise, piper, session_cache, silence, trim
 
 DEMO_WAV = Path(__file__).resolve().parents[1] / "device" / "data" / "demo.wav"
@@ -269,6 +276,46 @@ def test_the_lowered_listener_keeps_the_microphone_clock(voices: SpeechCache) ->
     main_peak, lowered_peak = (max(frames, key=lambda f: f[1]) for frames in (main, lowered))
     assert main_peak[1] > 0.5 and lowered_peak[1] > 0.1
     assert lowered_peak[0] == pytest.approx(main_peak[0], abs=0.25)
+
+
+class Answers:
+    """A transcriber that answers the wake checks from a script, in order (the STT boundary, faked)."""
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+
+    def __call__(self, audio: Audio, prompt: str) -> str:
+        assert abs(len(audio) - CHECK_SECONDS * SAMPLE_RATE) <= CHUNK_SAMPLES and "Nabu" in prompt
+        return self.answers.pop(0)
+
+
+@pytest.mark.models
+@pytest.mark.parametrize(
+    ("answers", "woke"),
+    [
+        (["Okay."], True),  # asked again 0.5 s later: "Okay, Nabu."
+        (["Okay."], False),  # asked again: "Okay, thanks."
+        ([], False),  # "Okay, thanks." at once: no second question
+    ],
+)
+def test_a_check_that_heard_only_okay_asks_again_a_moment_later(
+    voices: SpeechCache, answers: list[str], woke: bool
+) -> None:
+    chatter = voices.get(
+        "okay thanks", lambda: concat(silence(0.5), trim(piper("Okay, thanks.")), silence(1.5))
+    )
+    final = "Okay, Nabu." if woke else "Okay, thanks."
+    det = MicroWakeWordDetector.from_settings(
+        Settings(wake_lowered_voice=False), transcribe=Answers(*answers, final)
+    )
+    found = hits(chatter, det)
+    checks = list(det.checks)
+    assert len(checks) == len(answers) + 1
+    if answers:
+        assert checks[0].asks_again and not checks[0].accepted
+        assert checks[1].at_s - checks[0].at_s == pytest.approx(RECHECK_S, abs=0.05)
+    assert [h.at_s for h in found] == ([checks[0].at_s] if woke else [])  # stamped at the fire: the
+    # runner keeps the audio since then, where the command begins
 
 
 @pytest.mark.models

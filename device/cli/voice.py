@@ -203,7 +203,7 @@ async def _wake_test(args: argparse.Namespace) -> int:
         hit = detector.process(chunk)
         while checks:
             check = checks.popleft()
-            verdict = "woke" if check.accepted else "ignored"
+            verdict = "woke" if check.accepted else "asking again" if check.asks_again else "ignored"
             _emit(
                 args.json,
                 {
@@ -213,6 +213,7 @@ async def _wake_test(args: argparse.Namespace) -> int:
                     "listener": check.listener,
                     "heard": check.transcript,
                     "woke": check.accepted,
+                    "asks_again": check.asks_again,
                 },
                 f"{check.at_s:7.2f}s  borderline {check.score:.2f} ({check.listener} listener): "
                 f"Whisper heard {check.transcript!r}, {verdict}",

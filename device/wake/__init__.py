@@ -10,10 +10,12 @@ from device.wake.decision import (
     WakeFire,
     check_prompt,
     confirms_wake,
+    heard_too_early,
     operating_point,
 )
 from device.wake.detector import (
     CHECK_SECONDS,
+    RECHECK_S,
     Listener,
     MicroWakeWordDetector,
     Transcribe,
@@ -28,6 +30,7 @@ __all__ = [
     "LOWERED_VOICE",
     "NOISE_SUPPRESSION_DB",
     "OPERATING_POINTS",
+    "RECHECK_S",
     "Listener",
     "MicroWakeWordDetector",
     "OperatingPoint",
@@ -38,6 +41,7 @@ __all__ = [
     "WakeFire",
     "check_prompt",
     "confirms_wake",
+    "heard_too_early",
     "noise_suppression_db",
     "operating_point",
     "whisper_transcriber",

@@ -100,10 +100,28 @@ def check_prompt(model: WakeModelName) -> str:
     return _WAKE_CHECKS[model][0]
 
 
+# A check that heard only the wake word's first word: the score peaked on it, and a slow speaker had not said
+# the rest yet. The detector asks again a moment later instead of turning the wake down.
+_FIRST_WORD_ONLY: dict[WakeModelName, re.Pattern[str]] = {
+    WakeModelName.OKAY_NABU: re.compile(r"^(okay|ok|okey|o k)$"),
+    WakeModelName.HEY_JARVIS: re.compile(r"^hey$"),
+    WakeModelName.HEY_MYCROFT: re.compile(r"^hey$"),
+}
+
+
+def _words(transcript: str) -> str:
+    return " ".join(re.sub(r"[^a-z]+", " ", transcript.lower()).split())
+
+
 def confirms_wake(model: WakeModelName, transcript: str) -> bool:
     """Whether a transcript of the audio ending at a wake contains the wake word (loosely: "okay, now" passes)."""
-    words = " ".join(re.sub(r"[^a-z]+", " ", transcript.lower()).split())
-    return bool(_WAKE_CHECKS[model][1].search(words))
+    return bool(_WAKE_CHECKS[model][1].search(_words(transcript)))
+
+
+def heard_too_early(model: WakeModelName, transcript: str) -> bool:
+    """Whether the check heard only the wake word's first word ("Okay."), so should listen a little longer."""
+    pattern = _FIRST_WORD_ONLY.get(model)
+    return pattern is not None and bool(pattern.search(_words(transcript)))
 
 
 @dataclass(frozen=True)

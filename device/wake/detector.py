@@ -33,6 +33,7 @@ from device.wake.decision import (
     WakeFire,
     check_prompt,
     confirms_wake,
+    heard_too_early,
 )
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 Transcribe = Callable[[Audio, str], str]  # (audio, prompt) -> text
 
 CHECK_SECONDS = 2.0  # audio the transcript check looks at, ending at the wake
+RECHECK_S = 0.5  # after a check that heard only "Okay.", how much more audio before asking once more
 
 _FEATURE_STEP_S = 0.010  # one feature frame per 10 ms of audio
 _FEATURE_WINDOW_S = 0.030  # each frame covers 30 ms
@@ -62,6 +64,7 @@ class WakeCheck:
     transcript: str
     accepted: bool
     listener: str = "main"
+    asks_again: bool = False  # heard only "Okay.": the detector asks again a moment later
 
 
 def _load_model(model: WakeModelName) -> tuple[Any, Any]:
@@ -170,6 +173,8 @@ class MicroWakeWordDetector:
         self.decider = decider
         self.transcribe = transcribe
         self.checks: deque[WakeCheck] = deque(maxlen=100)
+        # A check to ask again: (listener, audio time of its fire, audio time due, score)
+        self._again: tuple[Listener, float, float, float] | None = None
         self._name = model
         self._listeners = [Listener(model, decider)]
         if lowered is not None:
@@ -225,39 +230,57 @@ class MicroWakeWordDetector:
         for listener, frames in zip(self._listeners, self.frames(chunk), strict=True):
             for at_s, probability in frames:
                 fire = listener.decider.feed(at_s, probability)
-                if fire is None or hit is not None or not self._accept(listener, at_s, fire):
-                    continue
-                hit = WakeHit(model=self.model, score=fire.score, at_s=at_s)
-                for other in self._listeners:
-                    if other is not listener:
-                        other.decider.suppress_until(at_s + other.decider.refractory_s)
+                if fire is not None and hit is None and self._accept(listener, at_s, fire):
+                    hit = self._woke(listener, at_s, fire.score)
+        if self._again is not None and hit is None and self.now_s >= self._again[2]:
+            listener, fired_s, _, score = self._again
+            self._again = None
+            if self._check(listener, self.now_s, score, again=True):
+                hit = self._woke(listener, fired_s, score)  # the command started after the fire: keep it
         return hit
+
+    def _woke(self, listener: Listener, at_s: float, score: float) -> WakeHit:
+        self._again = None
+        for other in self._listeners:
+            if other is not listener:
+                other.decider.suppress_until(at_s + other.decider.refractory_s)
+        return WakeHit(model=self.model, score=score, at_s=at_s)
 
     def _accept(self, listener: Listener, at_s: float, fire: WakeFire) -> bool:
         if self.transcribe is None or not fire.borderline:
             return True
+        return self._check(listener, at_s, fire.score, again=False)
+
+    def _check(self, listener: Listener, at_s: float, score: float, *, again: bool) -> bool:
+        """Ask Whisper about the last ``CHECK_SECONDS``; a first "Okay." alone is asked again ``RECHECK_S``
+        later (the fire's refractory holds meanwhile); a no withdraws the fire."""
         audio = np.concatenate(list(self._recent))[-round(CHECK_SECONDS * SAMPLE_RATE) :]
         try:
-            text = self.transcribe(audio, check_prompt(self._name))
+            text = self.transcribe(audio, check_prompt(self._name)) if self.transcribe else ""
         except (LarderError, ImportError, OSError, RuntimeError) as exc:
             log.warning("wake check failed (%s): waking anyway", exc)
             return True
         accepted = confirms_wake(self._name, text)
-        if not accepted:
+        later = not accepted and not again and heard_too_early(self._name, text)
+        self.checks.append(WakeCheck(at_s, score, text, accepted, listener.name, later))
+        if later:
+            self._again = (listener, at_s, at_s + RECHECK_S, score)
+        elif not accepted:
             listener.decider.withdraw()
-        self.checks.append(WakeCheck(at_s, fire.score, text, accepted, listener.name))
+        verdict = "woke" if accepted else "asking again" if later else "ignored"
         log.info(
             "borderline wake %.2f (%s listener) at %.2f s: heard %r, %s",
-            fire.score,
+            score,
             listener.name,
             at_s,
             text,
-            "woke" if accepted else "ignored",
+            verdict,
         )
         return accepted
 
     def suppress_until(self, at_s: float) -> None:
         """No wake before audio time ``at_s`` (gate the unit's own replies)."""
+        self._again = None
         for listener in self._listeners:
             listener.decider.suppress_until(at_s)
 
@@ -270,6 +293,7 @@ class MicroWakeWordDetector:
         for listener in self._listeners:
             listener.reset(self.now_s)
         self._recent.clear()
+        self._again = None
 
 
 if TYPE_CHECKING:  # mypy proves the class implements the protocol

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from device.settings import Sensitivity, Settings, WakeModelName
-from device.wake import OPERATING_POINTS, WakeDecider, WakeFire, confirms_wake, operating_point
+from device.wake import (
+    OPERATING_POINTS,
+    WakeDecider,
+    WakeFire,
+    confirms_wake,
+    heard_too_early,
+    operating_point,
+)
 
 SEQUENCES = json.loads((Path(__file__).parent / "sequences.json").read_text(encoding="utf-8"))
 STEP = 0.03
@@ -177,6 +184,24 @@ def test_the_packaged_default_rule_misses_the_noisy_wakes() -> None:
 )
 def test_transcript_check(model: WakeModelName, transcript: str, heard: bool) -> None:
     assert confirms_wake(model, transcript) is heard
+
+
+@pytest.mark.parametrize(
+    ("model", "transcript", "early"),
+    [
+        (WakeModelName.OKAY_NABU, "Okay.", True),  # the score peaked on "okay"; "nabu" not said yet
+        (WakeModelName.OKAY_NABU, "OK", True),
+        (WakeModelName.OKAY_NABU, "Okay, thanks.", False),  # more was said, and it was not the wake word
+        (WakeModelName.OKAY_NABU, "Okay, Nabu.", False),
+        (WakeModelName.OKAY_NABU, "", False),
+        (WakeModelName.HEY_JARVIS, "Hey.", True),
+        (WakeModelName.ALEXA, "Alexa.", False),
+    ],
+)
+def test_a_check_that_heard_only_the_first_word_asks_again(
+    model: WakeModelName, transcript: str, early: bool
+) -> None:
+    assert heard_too_early(model, transcript) is early
 
 
 def test_a_withdrawn_fire_leaves_no_refractory_but_only_a_higher_score_fires() -> None:
