@@ -150,7 +150,7 @@ class Settings(BaseSettings):
         default=True,
         description="Also run the wake model on the audio with voices lowered (pitch and formants x 16/19), "
         "checking each of its fires with Whisper: it catches high voices in noise. Only where measured "
-        "(okay_nabu at normal and high sensitivity) and with wake_confirm on; ~0.4% of a core.",
+        "(okay_nabu at normal and high sensitivity) and with wake_confirm on; ~0.6% of a core.",
     )
     preroll_s: float = Field(
         default=0.3, ge=0, le=3, description="Audio kept from before the wake (seconds)."
