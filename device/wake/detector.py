@@ -170,7 +170,6 @@ class MicroWakeWordDetector:
         lowered: WakeDecider | None = None,
     ) -> None:
         self.model = model.value
-        self.decider = decider
         self.transcribe = transcribe
         self.checks: deque[WakeCheck] = deque(maxlen=100)
         # A check to ask again: (listener, audio time of its fire, audio time due, score)
@@ -202,6 +201,11 @@ class MicroWakeWordDetector:
     def now_s(self) -> float:
         """Audio time fed so far (seconds)."""
         return self._samples / SAMPLE_RATE
+
+    @property
+    def decider(self) -> WakeDecider:
+        """The main listener's decider."""
+        return self._listeners[0].decider
 
     @property
     def listeners(self) -> list[str]:
@@ -247,16 +251,16 @@ class MicroWakeWordDetector:
         return WakeHit(model=self.model, score=score, at_s=at_s)
 
     def _accept(self, listener: Listener, at_s: float, fire: WakeFire) -> bool:
-        if self.transcribe is None or not fire.borderline:
-            return True
-        return self._check(listener, at_s, fire.score, again=False)
+        return not fire.borderline or self._check(listener, at_s, fire.score, again=False)
 
     def _check(self, listener: Listener, at_s: float, score: float, *, again: bool) -> bool:
         """Ask Whisper about the last ``CHECK_SECONDS``; a first "Okay." alone is asked again ``RECHECK_S``
-        later (the fire's refractory holds meanwhile); a no withdraws the fire."""
+        later (the fire's refractory holds meanwhile); a no withdraws the fire. Without a check, it wakes."""
+        if self.transcribe is None:
+            return True
         audio = np.concatenate(list(self._recent))[-round(CHECK_SECONDS * SAMPLE_RATE) :]
         try:
-            text = self.transcribe(audio, check_prompt(self._name)) if self.transcribe else ""
+            text = self.transcribe(audio, check_prompt(self._name))
         except (LarderError, ImportError, OSError, RuntimeError) as exc:
             log.warning("wake check failed (%s): waking anyway", exc)
             return True
