@@ -38,7 +38,7 @@ from device.intent.slots import (
     find_places,
     vague_amount,
 )
-from device.intent.text import strip_fillers, tokenize
+from device.intent.text import after_wake_remnant, strip_fillers, tokenize
 from device.intent.verbs import find_verb, misheard_count, misheard_verb, resolve
 from device.inventory.catalog import Catalogue
 
@@ -60,6 +60,14 @@ class Grammar:
         """The command ``text`` asks for; ``unknown`` (never a stock change) when it is not one."""
         today = today or date.today()
         raw = text if isinstance(text, str) else ""
+        remnant = after_wake_remnant(raw[:MAX_CHARS])
+        if remnant is not None:
+            # "Okay, now move, add three cases...": "nabu" heard as words, one of them a verb
+            clause, rest = remnant
+            if self._index.items.match(strip_fillers(clause)).item is None:
+                command = self.parse(rest, today=today)
+                if command.action is not Action.UNKNOWN:
+                    return replace(command, text=raw)
         said = tokenize(raw[:MAX_CHARS])
         tokens = strip_fillers(said)
         if not tokens or len(tokens) > MAX_WORDS or is_injection(raw, " ".join(tokens)):

@@ -205,6 +205,27 @@ def strip_fillers(tokens: Sequence[str]) -> list[str]:
     return out
 
 
+_WAKE_LEAD = re.compile(r"^\W*(?:okay|ok|hey)\b[\s,.!]*", re.IGNORECASE)
+#: longest clause taken for the rest of a misheard wake word ("now move" for "nabu")
+MAX_REMNANT_WORDS = 3
+
+
+def after_wake_remnant(text: str) -> tuple[list[str], str] | None:
+    """ "Okay, now move, add three cases..." -> (["now", "move"], "add three cases..."): the short clause after a
+    leading "okay" (often the wake word heard as other words) and the text after it; ``None`` when the text does
+    not open that way or the clause holds a number. The caller decides whether the clause was a wake word."""
+    lead = _WAKE_LEAD.match(text)
+    if lead is None:
+        return None
+    clause, comma, after = text[lead.end() :].partition(",")
+    words = tokenize(clause)
+    if not comma or not after.strip() or not 1 <= len(words) <= MAX_REMNANT_WORDS:
+        return None
+    if any(starts_number(w) and w not in ("a", "an") for w in words):
+        return None
+    return words, after.strip()
+
+
 def find_phrases(
     tokens: Sequence[str], phrases: dict[tuple[str, ...], object], max_len: int
 ) -> list[tuple[int, int]]:

@@ -163,3 +163,39 @@ def test_a_unit_guessed_by_sound_only_names_the_items_own_units(grammar: Grammar
     assert guessed.unit == sure.unit == "loaf" and guessed.confidence < sure.confidence
     assert grammar.parse("add four fartons of butter", today=TODAY).unit is None  # butter: pounds and cases
     assert grammar.parse("we used 3 eggs throughout the day", today=TODAY).action is Action.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("heard", "expected"),
+    [
+        # "okay nabu" heard as "okay, now move," / "okay, our move,": the stray verb is not the command
+        (
+            "Okay, now move, add 3 cases of oat milk to the walk-in.",
+            ("add", "oat milk", 3, "case", "walk-in", None),
+        ),
+        ("Okay, our move, we wasted five croissants.", ("waste", "croissants", 5, None, None, None)),
+        ("Okay, the arm move, we wasted five croissants.", ("waste", "croissants", 5, None, None, None)),
+        # the clause after "okay" is the command's own: kept
+        ("Okay, move, the salmon to the freezer.", ("move", "salmon", None, None, None, "freezer")),
+        ("Okay, the salmon, move it to the freezer.", ("move", "salmon", None, None, None, "freezer")),
+        ("Okay, move the salmon, to the freezer.", ("move", "salmon", None, None, None, "freezer")),
+    ],
+)
+def test_a_wake_word_heard_as_words_is_not_the_command(
+    grammar: Grammar, heard: str, expected: tuple[object, ...]
+) -> None:
+    assert _keys(grammar, heard) == expected
+
+
+@pytest.mark.parametrize(
+    ("heard", "expected"),
+    [
+        # a number or an item in the clause: the command's own words, not a wake word
+        ("Okay, three cases, add oat milk to the walk-in.", ("add", "oat milk", 3, "case", "walk-in", None)),
+        ("Okay, oat milk, add three cases.", ("add", "oat milk", 3, "case", None, None)),
+    ],
+)
+def test_a_clause_with_the_commands_words_stays(
+    grammar: Grammar, heard: str, expected: tuple[object, ...]
+) -> None:
+    assert _keys(grammar, heard) == expected

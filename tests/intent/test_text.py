@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from device.intent.text import normalise_name, strip_fillers, tokenize
+from device.intent.text import after_wake_remnant, normalise_name, strip_fillers, tokenize
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,22 @@ def test_normalise_name() -> None:
     assert normalise_name("Walk-In") == "walk in"
     assert normalise_name("  Crème  Fraîche ") == "creme fraiche"
     assert normalise_name("to-go cups") == "to go cups"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Okay, now move, add 3 cases.", (["now", "move"], "add 3 cases.")),
+        ("OK. Our move, we wasted five.", (["our", "move"], "we wasted five.")),
+        ("Hey, Nabu, add two.", (["nabu"], "add two.")),
+        ("Okay, a few more, then.", (["a", "few", "more"], "then.")),
+        ("Okay, three cases, oat milk.", None),  # a number: the command's own words
+        ("Okay, one two three four, go.", None),
+        ("Okay, add three cases of oat milk.", None),  # no clause before a comma
+        ("Okay, now move,", None),  # nothing after it
+        ("Add three cases, okay, now.", None),  # not at the start
+        ("Okay, we had a delivery of oat milk, add it.", None),  # too long to be a wake word
+    ],
+)
+def test_after_wake_remnant(text: str, expected: tuple[list[str], str] | None) -> None:
+    assert after_wake_remnant(text) == expected
