@@ -32,5 +32,5 @@ class NotProvisioned(SyncError):
     def __init__(self) -> None:
         super().__init__(
             "this unit is not provisioned for cloud sync",
-            hint="run the install script with a provisioning code, or `larder provision CODE`",
+            hint="run the install script with a provisioning code, or `larder provision --code CODE`",
         )

@@ -100,6 +100,12 @@ class SyncError(LarderError):
     code = "sync"
 
 
+class BenchError(LarderError):
+    """``larder bench`` cannot read its manifest or write its report."""
+
+    code = "bench"
+
+
 class StageTimeout(LarderError):
     """A pipeline stage ran past its time box."""
 

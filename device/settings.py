@@ -9,6 +9,7 @@ expected, never a pydantic traceback.
 from __future__ import annotations
 
 import os
+import unicodedata
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -260,6 +261,18 @@ class Settings(BaseSettings):
     def _gate_off(cls, value: object) -> object:
         return None if isinstance(value, str) and value.strip().lower() in {"", "off", "none"} else value
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _default_when_blank(cls, value: object) -> object:
+        return default_data_dir() if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("device_id", "site", "mic_device")
+    @classmethod
+    def _plain_text(cls, value: str) -> str:
+        if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+            raise ValueError("plain text (no control characters or undecodable bytes)")
+        return value
+
     @field_validator("deepgram_url", "llm_base_url", "supabase_url")
     @classmethod
     def _tls(cls, value: str) -> str:
@@ -331,11 +344,13 @@ _SECRET_FIELDS = {"deepgram_api_key", "llm_api_key", "supabase_key", "provisioni
 
 def load_settings(**overrides: Any) -> Settings:
     """Load the settings once (environment, then env file); a bad value becomes a ``ConfigError``."""
+    path = env_file()
+    where = path or Path(os.environ.get("LARDER_ENV_FILE", str(DEFAULT_ENV_FILE)))
     try:
-        return Settings(_env_file=env_file(), **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=path, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         raise ConfigError(
-            f"invalid setting: {_explain(exc)}", hint="fix it in /etc/larder/larder.env or the environment"
+            f"invalid setting: {_explain(exc)}", hint=f"fix it in {where} or the environment"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the env file: {exc}") from None
+        raise ConfigError(f"cannot read the env file {where}: {exc}") from None

@@ -131,3 +131,45 @@ def test_corrupt_store_is_set_aside_not_a_crash_loop(larder, tmp_path: Path) -> 
     assert any(p.name.startswith("larder.db.corrupt") for p in data.iterdir())
     second = larder("stock")
     assert second.returncode == 0, second.stderr
+
+
+def test_a_bad_setting_names_the_env_file_it_came_from(larder, tmp_path: Path) -> None:
+    env_file = tmp_path / "site.env"
+    env_file.write_text("LARDER_END_SILENCE_S=abc\n", encoding="utf-8")
+    result = larder("stock", extra={"LARDER_ENV_FILE": str(env_file)})
+    assert result.returncode == 2
+    assert f"fix it in {env_file} or the environment" in result.stderr
+
+
+def test_a_blank_data_dir_means_the_default_not_the_current_folder(larder, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    result = larder("say", "add 2 eggs", extra={"LARDER_DATA_DIR": " ", "HOME": str(home)})
+    assert result.returncode == 0, result.stderr
+    assert not (Path.cwd() / "larder.db").exists() and not (Path.cwd() / " ").exists()
+    assert list(home.rglob("larder.db"))
+
+
+def test_undecodable_bytes_are_a_clear_message_or_replaced(larder) -> None:
+    said = larder("say", os.fsdecode(b"add 3 eggs \xff"))  # a terminal that is not UTF-8
+    assert said.returncode == 0, said.stderr
+    assert said.stdout.startswith("Added 3 eggs")
+    named = larder("stock", extra={"LARDER_DEVICE_ID": os.fsdecode(b"unit\xff")})
+    assert named.returncode == 2
+    assert "LARDER_DEVICE_ID" in named.stderr and "Traceback" not in named.stderr
+
+
+@pytest.mark.parametrize("text", ["add " + "9" * 400 + " eggs", "add 1/0 eggs"])
+def test_a_number_that_is_no_amount_is_not_understood(larder, text: str) -> None:
+    got = json.loads(larder("parse", "--json", text).stdout)
+    assert got["action"] == "unknown"
+
+
+def test_an_endless_par_is_a_bad_row(larder, tmp_path: Path) -> None:
+    csv = tmp_path / "inf.csv"
+    csv.write_text(
+        "name,aliases,unit,location,par\noat milk,oat,carton,walk-in,inf\nsoy milk,,carton,walk-in,1e400\n"
+    )
+    result = larder("catalog", "import", str(csv))
+    assert result.returncode == 4
+    assert "line 2" in result.stderr and "line 3" in result.stderr

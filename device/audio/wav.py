@@ -159,7 +159,11 @@ class RecordingSpeaker:
         self.realtime = realtime
         self.played: list[tuple[Audio, int]] = []
         if self.out_dir is not None:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                self.out_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                why = "it is a file, not a folder" if self.out_dir.is_file() else exc.strerror or exc
+                raise AudioError(f"cannot write replies to {self.out_dir}: {why}") from None
 
     async def play(self, audio: Audio, sample_rate: int) -> None:
         clip = np.asarray(audio, dtype=np.int16).copy()

@@ -21,15 +21,18 @@ import numpy as np
 
 from device.audio.wav import WavMicrophone, write_wav
 from device.bench.results import IdleResult
+from device.errors import AudioError
 from device.protocols import CHUNK_SAMPLES, SAMPLE_RATE, Audio
 
 
 def load_noise(path: Path, seconds: float) -> Audio:
-    """``seconds`` of the file at 16 kHz mono (looped when it is shorter)."""
+    """``seconds`` of the file at 16 kHz mono (looped when it is shorter); an ``AudioError`` when the file or
+    the span asked for holds less than one chunk (nothing to measure)."""
     audio = WavMicrophone(path).load()
-    if audio.size == 0:
-        return np.zeros(0, dtype=np.int16)
     count = round(seconds * SAMPLE_RATE)
+    if audio.size == 0 or count < CHUNK_SAMPLES:
+        what = f"{path} holds no audio" if audio.size == 0 else f"{seconds:g} s is shorter than one chunk"
+        raise AudioError(f"nothing to measure idle CPU over: {what}", hint="use a longer noise file or span")
     reps = -(-count // audio.size)
     return np.tile(audio, reps)[:count]
 

@@ -16,16 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from device.bench.metrics import SEVEN_KEYS
-from device.errors import LarderError
+from device.errors import BenchError
 
 _KNOWN = {"path", "text", "speech_end_s", "expect", "cond", "catalog", "id"}
 _STRING_KEYS = ("action", "item", "unit", "location", "to_location")
 
 
-class ManifestError(LarderError):
+class ManifestError(BenchError):
     """The manifest itself cannot be read (missing, unreadable, not UTF-8)."""
-
-    code = "bench"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@
 Prints one line per file, then the figures. With ``--json`` every line is a JSON object and the last one is
 the summary (files, accuracy, wer, peer_wer, stt_time_ratio_vs_peer, latency_p50_s, latency_p95_s,
 idle_cpu_fraction, peak_rss_mb). Progress goes to stderr. Exit code 1 when a manifest line or its WAV could not
-be used (a command the pipeline got wrong or missed is a result, not an error).
+be used (a command the pipeline got wrong or missed is a result, not an error), and before anything runs when
+the manifest cannot be read or ``--out`` cannot be written.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from device.errors import BenchError
 from device.settings import load_settings
 
 
@@ -38,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--idle", type=Path, help="noise WAV for idle CPU (default: the checkout's kitchen noise)"
     )
-    parser.add_argument("--idle-seconds", type=float, default=60.0, help="seconds of idle audio (0: skip)")
+    parser.add_argument("--idle-seconds", type=_seconds, default=60.0, help="seconds of idle audio (0: skip)")
     parser.add_argument("--no-peer", action="store_true", help="skip the faster-whisper peer")
     parser.add_argument(
         "--fast",
@@ -47,9 +51,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"seconds must be 0 or more: {text!r}")
+    return value
+
+
+def _check_out(out: Path) -> None:
+    """Fail before minutes of measuring, not after, when the report cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        why = "it is a file, not a folder" if out.is_file() else exc.strerror or exc
+        raise BenchError(f"cannot write the report to {out}: {why}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise BenchError(f"cannot write the report to {out}: permission denied")
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from device.bench.runner import BenchOptions, run_bench
 
+    if args.out is not None:
+        _check_out(args.out)
     options = BenchOptions(
         manifest=args.manifest,
         catalog=args.catalog,
@@ -65,7 +92,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.out is not None:
         from device.bench.report import write_report
 
-        written = write_report(result, args.out)
+        try:
+            written = write_report(result, args.out)
+        except OSError as exc:
+            raise BenchError(f"cannot write the report to {args.out}: {exc.strerror or exc}") from None
         print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr if args.json else sys.stdout)
     if args.json:
         print(json.dumps(result.details()))

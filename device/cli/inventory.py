@@ -80,12 +80,17 @@ def cmd_catalog_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _words(argv: list[str]) -> str:
+    """The command line's words as text; bytes that are not UTF-8 (a broken terminal) become U+FFFD."""
+    return " ".join(argv).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def cmd_parse(args: argparse.Namespace) -> int:
     from device.intent.grammar import Grammar
 
     with _open_store() as store:
         grammar = Grammar(store.catalogue())
-    lines = [" ".join(args.text)] if args.text else (line.rstrip("\n") for line in sys.stdin)
+    lines = [_words(args.text)] if args.text else (line.rstrip("\n") for line in sys.stdin)
     out = sys.stdout
     for line in lines:
         if not args.text and not line.strip():
@@ -106,7 +111,7 @@ def cmd_say(args: argparse.Namespace) -> int:
     from device.inventory.apply import Inventory
 
     settings = load_settings()
-    text = " ".join(args.text)
+    text = _words(args.text)
     with _open_store() as store:
         command = Grammar(store.catalogue()).parse(text)
         inventory = Inventory(store, max_quantity=settings.max_quantity)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,14 +29,18 @@ def register(sub: Any) -> None:
     simulate.set_defaults(func=cmd_simulate)
 
     listen = sub.add_parser("listen", help="the full pipeline, wake word included, over a WAV file")
-    listen.add_argument("--input", required=True, help="a WAV file, or 'demo' for the bundled recording")
+    listen.add_argument(
+        "--input", type=_source, required=True, help="a WAV file, or 'demo' for the bundled recording"
+    )
     listen.add_argument("--json", action="store_true", help="one JSON line per pipeline event")
     listen.add_argument("--replies", type=Path, help="write spoken replies as WAV files here")
     listen.add_argument("--realtime", action="store_true", help="play the file at real-time pace")
     listen.set_defaults(func=cmd_listen)
 
     run = sub.add_parser("run", help="the daemon: microphone in, speaker out")
-    run.add_argument("--input", help="a WAV file instead of the microphone ('demo': the bundled recording)")
+    run.add_argument(
+        "--input", type=_source, help="a WAV file instead of the microphone ('demo': the bundled recording)"
+    )
     run.add_argument("--replies", type=Path, help="with --input: write spoken replies as WAV files here")
     run.add_argument("--json", action="store_true", help="print pipeline events as JSON lines")
     run.set_defaults(func=cmd_run)
@@ -43,7 +48,7 @@ def register(sub: Any) -> None:
     wake = sub.add_parser("wake", help="wake word tools")
     wake_sub = wake.add_subparsers(dest="wake_command", metavar="ACTION", required=True)
     test = wake_sub.add_parser("test", help="print each wake detection with its score")
-    test.add_argument("--input", help="a WAV file (default: the microphone)")
+    test.add_argument("--input", type=_source, help="a WAV file (default: the microphone)")
     test.add_argument("--json", action="store_true")
     test.set_defaults(func=cmd_wake_test)
 
@@ -155,16 +160,28 @@ async def _listen(args: argparse.Namespace, *, daemon: bool) -> int:
         await unit.aclose()
 
 
+def _source(text: str) -> str:
+    """``--input``: a file or 'demo'; an empty value would silently mean the microphone."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("needs a WAV file or 'demo'")
+    return text
+
+
 def _print_events(unit: Any, *, as_json: bool) -> None:
     from device.pipeline import events as ev
 
+    closed = False
+
     def show(event: ev.Event) -> None:
-        if as_json:
-            print(json.dumps(event.to_json(), default=str), flush=True)
+        nonlocal closed
+        line = json.dumps(event.to_json(), default=str) if as_json else _describe(event)
+        if not line or closed:
             return
-        line = _describe(event)
-        if line:
+        try:
             print(line, flush=True)
+        except BrokenPipeError:  # the reader left (`| head`): the run goes on, quietly
+            closed = True
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
     unit.bus.subscribe(show)
 

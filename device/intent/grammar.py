@@ -149,6 +149,8 @@ class Grammar:
         match = by_sound(self._index, match, words, unit)
         location, to_location = _place_names(action, places)
         extra = list(match.extra)
+        if any(w[:1].isdigit() for w in extra):
+            return _unknown(raw, 0.2)  # a number that is not an amount ("1/0", 400 digits): not understood
         if extra and location is None:
             bare = index.places.match(extra)  # a place said without a preposition
             if bare is not None and bare[1] >= 0.95:

@@ -85,6 +85,8 @@ ORDINAL_WORDS = {
     "thirtieth": 30,
 }
 
+#: longest written number taken as an amount ("1234567.25")
+MAX_DIGITS = 12
 _DIGITS = re.compile(r"^(?:\d+(?:\.\d+)?|\.\d+)$")
 _FRACTION = re.compile(r"^(\d+)/(\d+)$")
 _ORDINAL = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)$")
@@ -105,7 +107,8 @@ def _at(tokens: Sequence[str], i: int) -> str:
 
 def _digit_value(token: str) -> float | None:
     if _DIGITS.match(token):
-        return float(token)
+        # a run of digits longer than any stock count is noise, not an amount (and would overflow)
+        return float(token) if len(token) <= MAX_DIGITS else None
     m = _FRACTION.match(token)
     if m and int(m.group(2)) != 0:
         return int(m.group(1)) / int(m.group(2))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -119,7 +120,7 @@ def parse_csv(text: str, source: str = "catalogue") -> Catalogue:
         if values["par"]:
             try:
                 par = float(values["par"])
-                if par < 0 or par != par:
+                if not 0 <= par < math.inf:  # also NaN
                     raise ValueError
             except ValueError:
                 problems.append(f"par {values['par']!r} is not a number of zero or more")

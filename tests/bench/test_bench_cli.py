@@ -102,3 +102,30 @@ def test_a_missing_manifest_is_one_plain_sentence(tmp_path: Path) -> None:
     )
     assert run.returncode == 1
     assert run.stderr.startswith("larder: bench error: the manifest") and "Traceback" not in run.stderr
+
+
+def _bench(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "device", "bench", "--manifest", str(SMALL / "manifest.jsonl"), *extra],
+        capture_output=True,
+        text=True,
+        env=os.environ | {"LARDER_ENV_FILE": str(tmp_path / "none.env"), "LARDER_DATA_DIR": str(tmp_path)},
+        timeout=60,
+    )
+
+
+def test_an_unwritable_report_folder_fails_before_the_run(tmp_path: Path) -> None:
+    a_file = tmp_path / "report"
+    a_file.write_text("not a folder\n", encoding="utf-8")
+    run = _bench(tmp_path, "--out", str(a_file))
+    assert run.returncode == 1
+    assert run.stderr.startswith(f"larder: bench error: cannot write the report to {a_file}")
+    assert "loading models" not in run.stderr and "Traceback" not in run.stderr
+    assert a_file.read_text(encoding="utf-8") == "not a folder\n"
+
+
+@pytest.mark.parametrize("seconds", ["inf", "-1", "nan", "soon"])
+def test_idle_seconds_must_be_a_length(tmp_path: Path, seconds: str) -> None:
+    run = _bench(tmp_path, "--idle-seconds", seconds)
+    assert run.returncode == 2
+    assert "--idle-seconds" in run.stderr and "Traceback" not in run.stderr

@@ -164,3 +164,32 @@ def test_daemon_without_a_microphone_keeps_retrying_and_stops_cleanly(tmp_path: 
     assert proc.returncode == 0, err
     assert "ReSpeaker" in err and "Traceback" not in err
     assert err.count("no microphone") == 1
+
+
+def test_a_reader_that_leaves_early_gets_no_tracebacks(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LARDER_")}
+    env |= {"LARDER_DATA_DIR": str(tmp_path / "data"), "LARDER_ENV_FILE": str(tmp_path / "none.env")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "device", "listen", "--input", "demo", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # as `| head -1` does
+    errors = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 0
+    assert json.loads(first)["event"] == "state"
+    assert "Traceback" not in errors and "subscriber failed" not in errors
+
+
+def test_bad_inputs_and_reply_folders_are_one_sentence(tmp_path: Path) -> None:
+    empty = larder(tmp_path, "listen", "--input", "", timeout=60)
+    assert empty.returncode == 2 and "needs a WAV file or 'demo'" in empty.stderr
+    a_file = tmp_path / "replies"
+    a_file.write_text("mine\n", encoding="utf-8")
+    out = larder(tmp_path, "listen", "--input", "demo", "--replies", str(a_file), timeout=120)
+    assert out.returncode != 0
+    assert f"cannot write replies to {a_file}: it is a file, not a folder" in out.stderr
+    assert "Traceback" not in out.stderr and a_file.read_text(encoding="utf-8") == "mine\n"
