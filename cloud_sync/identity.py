@@ -38,7 +38,13 @@ def load_session(path: Path) -> Session | None:
     """The stored credentials, or None when the unit was never provisioned."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Session(**{k: data[k] for k in Session.__dataclass_fields__})
+        session = Session(**{k: data[k] for k in Session.__dataclass_fields__})
+        if not isinstance(session.expires_at, int) or not all(
+            isinstance(getattr(session, k), str)
+            for k in ("access_token", "refresh_token", "device_id", "site_id")
+        ):
+            raise TypeError("a field has the wrong type")
+        return session
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -34,14 +34,20 @@ class Session:
 
     @classmethod
     def from_tokens(cls, access_token: str, refresh_token: str, expires_at: int | None = None) -> Session:
-        claims = jwt.decode(access_token, options={"verify_signature": False})
-        return cls(
-            access_token=access_token,
-            refresh_token=refresh_token,
-            expires_at=int(expires_at if expires_at is not None else claims.get("exp", 0)),
-            device_id=str(claims.get("device_id") or ""),
-            site_id=str(claims.get("site_id") or ""),
-        )
+        """A session from the auth service's answer; ``RemoteUnavailable`` when it is not a usable one."""
+        try:
+            claims = jwt.decode(access_token, options={"verify_signature": False})
+            return cls(
+                access_token=access_token,
+                refresh_token=refresh_token,
+                expires_at=int(expires_at if expires_at is not None else claims.get("exp", 0)),
+                device_id=str(claims.get("device_id") or ""),
+                site_id=str(claims.get("site_id") or ""),
+            )
+        except (jwt.PyJWTError, ValueError, TypeError, AttributeError) as exc:
+            raise RemoteUnavailable(
+                f"the cloud answered with credentials that are not valid: {exc}"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,8 @@ class SupabaseRemote:
             ) from None
         except AuthError as exc:
             raise RemoteUnavailable(f"the cloud's auth service failed: {exc.message}") from None
+        except ValueError as exc:  # a 200 whose body is not the JSON asked for (a proxy's HTML page)
+            raise RemoteUnavailable(f"the cloud answered with something that is not JSON: {exc}") from None
         except (FunctionsHttpError, FunctionsRelayError) as exc:
             status = self._local.status or exc.status
             if isinstance(exc, FunctionsHttpError) and 400 <= status < 500 and status not in (408, 429):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from dataclasses import replace
 from pathlib import Path
@@ -186,6 +187,42 @@ def test_a_provisioning_code_works_once(cloud: Cloud, tmp_path: Path) -> None:
         provision(other, code, store=store)
     with Store.open(other.db_path) as store, pytest.raises(CredentialsRefused, match="not valid"):
         provision(other, "AAAA-BBBB-CCCC-DDDD-EEEE", store=store)
+
+
+def test_a_captive_portal_page_is_an_outage_not_a_crash(cloud: Cloud, tmp_path: Path) -> None:
+    from cloud_sync.identity import provision
+
+    code = cloud.code("cafe-1")
+    settings = cloud.settings(tmp_path)
+    with Store.open(settings.db_path) as store:
+        cloud.api.faults.html_next = 1
+        with pytest.raises(RemoteUnavailable, match="not JSON"):
+            provision(settings, code, store=store)
+        assert provision(settings, code, store=store).site_id == "cafe-1"  # the code was not used up
+
+
+def test_credentials_that_are_no_tokens_are_refused_plainly() -> None:
+    with pytest.raises(RemoteUnavailable, match="not valid"):
+        Session.from_tokens("not-a-jwt", "refresh")
+    with pytest.raises(RemoteUnavailable, match="not valid"):
+        Session.from_tokens(_jwt({"exp": 1}), "refresh", expires_at="soon")  # type: ignore[arg-type]
+
+
+def test_a_damaged_credentials_file_is_one_sentence(tmp_path: Path) -> None:
+    from cloud_sync.identity import load_session
+    from device.errors import SyncError
+
+    path = credentials_path(tmp_path)
+    fields = {"access_token": "a", "refresh_token": "r", "device_id": "d", "site_id": "s"}
+    path.write_text(json.dumps(fields | {"expires_at": "soon"}), encoding="utf-8")
+    with pytest.raises(SyncError, match="cannot be read"):
+        load_session(path)
+
+
+def _jwt(claims: dict[str, object]) -> str:
+    import jwt
+
+    return jwt.encode(claims, "k" * 32, algorithm="HS256")
 
 
 def test_a_revoked_unit_cannot_refresh(cloud: Cloud, tmp_path: Path) -> None:

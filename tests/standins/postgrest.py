@@ -21,8 +21,9 @@ database with the real migrations, for supabase-py as the client:
   role (server side) and answers with a new session for the device's own auth user.
 
 Faults for tests: ``stop()``/``start()`` take the server away and back on the same port; ``faults.fail_next``
-answers 503 without touching the database; ``faults.drop_after_commit`` commits a write and then closes the
-connection without answering (the client cannot know whether it landed).
+answers 503 without touching the database; ``faults.html_next`` answers 200 with an HTML page (a captive
+portal); ``faults.drop_after_commit`` commits a write and then closes the connection without answering (the
+client cannot know whether it landed).
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ def status_for(sqlstate: str, anonymous: bool) -> int:
 class Faults:
     fail_next: int = 0  # answer this many requests with 503 before touching the database
     drop_after_commit: int = 0  # commit this many writes, then hang up without answering
+    html_next: int = 0  # answer this many requests 200 with an HTML page (a captive portal or proxy)
     requests: int = 0
 
 
@@ -240,6 +242,15 @@ class SupabaseStandIn:
             if self.faults.fail_next > 0:
                 self.faults.fail_next -= 1
                 raise HttpError(503, {"message": "Service Unavailable"})
+            if self.faults.html_next > 0:
+                self.faults.html_next -= 1
+                page = b"<html><body>Please log in to the guest Wi-Fi</body></html>"
+                h.send_response(200)
+                h.send_header("Content-Type", "text/html")
+                h.send_header("Content-Length", str(len(page)))
+                h.end_headers()
+                h.wfile.write(page)
+                return
             status, body, headers = self.route(h.command, h.path, h.headers, raw)
         except _Drop:
             h.close_connection = True
