@@ -30,6 +30,7 @@ from device.inventory.catalog import Catalogue
 from device.protocols import Audio, Transcript
 from device.settings import require_tls
 from device.stt.deepgram_wire import (
+    MALFORMED,
     DeepgramError,
     Result,
     close_error,
@@ -311,6 +312,8 @@ class DeepgramSession:
             self.request_id = self.request_id or message.request_id
         elif message.kind in {"Error", "Warning"}:
             log.warning("deepgram %s: %s", message.kind.lower(), message.description)
+        elif message.kind == MALFORMED:
+            self._fail(DeepgramError("protocol", f"Deepgram sent {message.description}"))
         self._changed.set()
 
     def _report_interim(self) -> None:

@@ -131,6 +131,10 @@ def _number(value: Any) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
+#: ``Other.kind`` of a Results message that breaks Deepgram's documented shape
+MALFORMED = "malformed"
+
+
 def parse_message(data: Any) -> Result | Other:
     """Read one server message (already JSON-decoded)."""
     if not isinstance(data, dict):
@@ -147,11 +151,15 @@ def parse_message(data: Any) -> Result | Other:
         )
     channel = data.get("channel")
     alternatives = channel.get("alternatives") if isinstance(channel, dict) else None
-    best = alternatives[0] if isinstance(alternatives, list) and alternatives else {}
-    best = best if isinstance(best, dict) else {}
-    transcript = best.get("transcript")
+    best = alternatives[0] if isinstance(alternatives, list) and alternatives else None
+    transcript = best.get("transcript") if isinstance(best, dict) else None
+    if not isinstance(best, dict) or not isinstance(transcript, str):
+        # Results always carry channel.alternatives[0].transcript: without it the words are lost, not silence
+        return Other(
+            kind=MALFORMED, description="a Results message without channel.alternatives[0].transcript"
+        )
     return Result(
-        transcript=" ".join(transcript.split()) if isinstance(transcript, str) else "",
+        transcript=" ".join(transcript.split()),
         confidence=_number(best.get("confidence")),
         start=_number(data.get("start")),
         duration=_number(data.get("duration")),

@@ -102,6 +102,7 @@ FAILURES = {
     "close-1011": Script(segments=SCRIPTED, close_after_s=0.8, close_code=1011, close_reason="NET-0000"),
     "dies-mid-stream": Script(segments=SCRIPTED, drop_after_s=0.8),
     "never-answers": Script(segments=SCRIPTED, answer_finalize=False),
+    "malformed-results": Script(segments=SCRIPTED, malformed=True),
 }
 
 

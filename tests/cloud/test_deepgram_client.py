@@ -158,8 +158,9 @@ def test_keepalive_holds_an_idle_stream_open(deepgram: DeepgramStandIn, catalogu
         (Script(close_after_s=0.5, close_code=1011, close_reason="NET-0000"), "closed_1011", False),
         (Script(drop_after_s=0.5), "dropped", False),
         (Script(answer_finalize=False), "no_final", False),
+        (Script(malformed=True), "protocol", False),
     ],
-    ids=["402", "429", "close-1008", "close-1011", "dropped", "no-final"],
+    ids=["402", "429", "close-1008", "close-1011", "dropped", "no-final", "malformed"],
 )
 def test_each_failure_raises_a_deepgram_error_with_its_kind(
     deepgram: DeepgramStandIn, catalogue: Catalogue, script: Script, kind: str, permanent: bool

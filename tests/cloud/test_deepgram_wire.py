@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from device.inventory.catalog import Catalogue, Item
 from device.stt.deepgram_wire import (
+    MALFORMED,
     MAX_KEYTERMS,
     MAX_MESSAGE_BYTES,
     MIN_MESSAGE_BYTES,
@@ -101,8 +102,10 @@ def test_results_are_read_and_unknown_fields_or_types_tolerated() -> None:
     result = parse_message(message)
     assert result == Result("add three", 0.9, 0.5, 1.25, True, False, True)
     assert result.end == 1.75
-    assert parse_message({"type": "Results"}) == Result("", 0.0, 0.0, 0.0, False, False, False)
-    assert parse_message({"type": "Results", "channel": {"alternatives": "?"}, "start": "x"}).transcript == ""
+    empty = {"type": "Results", "channel": {"alternatives": [{"transcript": ""}]}, "start": "x"}
+    assert parse_message(empty) == Result("", 0.0, 0.0, 0.0, False, False, False)
+    for broken in ({}, {"channel": {"alternatives": "?"}}, {"channel": {"alternatives": [1, 2]}}):
+        assert parse_message({"type": "Results", **broken}).kind == MALFORMED  # words lost, not silence
     assert parse_message({"type": "Metadata", "request_id": "abc"}) == Other("Metadata", "abc")
     assert parse_message({"type": "Error", "description": "bad"}).description == "bad"
     assert parse_message({"type": "FutureThing"}).kind == "FutureThing"

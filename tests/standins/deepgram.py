@@ -64,6 +64,7 @@ class Script:
     close_reason: str = "NET-0000"
     drop_after_s: float | None = None  # drop the TCP connection (no close frame) after this much audio
     extra_fields: bool = False  # add unknown fields and an unknown message type
+    malformed: bool = False  # Results whose alternatives are not objects (a broken proxy or server bug)
     idle_timeout_s: float = 10.0  # close 1011 NET-0001 when neither audio nor KeepAlive came for this long
 
 
@@ -341,7 +342,7 @@ class _Conversation:
             "start": round(start, 3),
             "is_final": is_final,
             "speech_final": speech_final,
-            "channel": {"alternatives": [alternative]},
+            "channel": {"alternatives": [1, 2] if self.script.malformed else [alternative]},
             "metadata": {
                 "request_id": self.request_id,
                 "model_info": MODEL_INFO,
