@@ -248,7 +248,10 @@ async def _wake_test(args: argparse.Namespace) -> int:
                 f"{hit.at_s:7.2f}s  {hit.model}  score {hit.score:.2f}",
             )
     if not args.json:
-        print(f"{hits} detection(s) in {position:.1f} s of audio")
+        heard = position - getattr(
+            microphone, "tail_silence_s", 0.0
+        )  # a file's padding is not the site's audio
+        print(f"{hits} detection(s) in {max(0.0, heard):.1f} s of audio")
     return 0
 
 
