@@ -181,7 +181,9 @@ def _print_events(unit: Any, *, as_json: bool) -> None:
             print(line, flush=True)
         except BrokenPipeError:  # the reader left (`| head`): the run goes on, quietly
             closed = True
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
 
     unit.bus.subscribe(show)
 
@@ -248,10 +250,8 @@ async def _wake_test(args: argparse.Namespace) -> int:
                 f"{hit.at_s:7.2f}s  {hit.model}  score {hit.score:.2f}",
             )
     if not args.json:
-        heard = position - getattr(
-            microphone, "tail_silence_s", 0.0
-        )  # a file's padding is not the site's audio
-        print(f"{hits} detection(s) in {max(0.0, heard):.1f} s of audio")
+        padding = getattr(microphone, "tail_silence_s", 0.0)  # a file's padding is not the site's audio
+        print(f"{hits} detection(s) in {max(0.0, position - padding):.1f} s of audio")
     return 0
 
 
