@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from device.inventory.catalog import Catalogue
+from device.memory import HeapTrimmer, libc_trim
 from device.pipeline.events import EventBus
 from device.protocols import Audio, Microphone, Speaker
 from device.settings import Settings
@@ -43,6 +44,12 @@ class Unit:
     bus: EventBus = field(default_factory=EventBus)
     _catalogue_listeners: list[Callable[[Catalogue], None]] = field(default_factory=list)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    #: gives the models' freed heap back after each reply (``device/memory.py``)
+    heap: HeapTrimmer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.heap = HeapTrimmer(libc_trim())
+        self.bus.subscribe(self.heap.on_event)
 
     @cached_property
     def store(self) -> Any:

@@ -1,0 +1,72 @@
+"""Hands freed heap back to the system after each command, so a unit that runs for months does not creep up.
+
+Whisper (CTranslate2) and Piper (onnxruntime) allocate and free hundreds of MB per command from their worker
+threads. glibc keeps freed pages in its per-thread arenas, and fragmentation stops it returning them by itself:
+measured over 7 x 96 commands, RSS rose 501 -> 551 MiB and the peak 552 -> 603 MiB while the count of Python
+objects stayed flat (nothing leaks). ``malloc_trim(0)`` releases those pages (483 -> 387 MiB after 96 commands,
+peak flat at 538 MiB over the next passes). ``HeapTrimmer`` subscribes to the event bus and trims in a worker
+thread when a reply is done, off the event loop and after the cook has heard the answer. Where libc has no
+``malloc_trim`` (not glibc), it does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+import logging
+import threading
+from collections.abc import Callable
+
+from device.pipeline.events import Event, ReplyDone
+
+log = logging.getLogger(__name__)
+
+Trim = Callable[[], object]
+
+
+def libc_trim() -> Trim | None:
+    """glibc's ``malloc_trim(0)``, or ``None`` where the C library has none."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        libc = ctypes.CDLL(name)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return lambda: trim(0)
+
+
+class HeapTrimmer:
+    """Runs ``trim`` in a worker thread after each reply; one at a time, never on the event loop."""
+
+    def __init__(self, trim: Trim | None) -> None:
+        self._trim = trim
+        self._running = threading.Lock()
+        #: trims done, for tests and logs
+        self.count = 0
+
+    def on_event(self, event: Event) -> None:
+        if self._trim is None or not isinstance(event, ReplyDone) or self._running.locked():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._run()  # published outside a loop (a synchronous caller): cheap enough to do here
+            return
+        loop.run_in_executor(None, self._run)
+
+    def _run(self) -> None:
+        if not self._running.acquire(blocking=False):
+            return
+        try:
+            if self._trim is not None:
+                self._trim()
+            self.count += 1
+        except Exception:  # memory housekeeping must never stop the kitchen
+            log.exception("malloc_trim failed")
+        finally:
+            self._running.release()
