@@ -54,3 +54,10 @@ def test_every_unit_trims_after_its_replies(tmp_path: Path) -> None:
     unit = Unit(load_settings(data_dir=tmp_path, gpio=False))
     unit.bus.publish(ReplyDone(text="Added 3 eggs."))
     assert unit.heap.count == 1
+
+
+def test_trims_are_spaced_so_commands_rarely_pay_for_them() -> None:
+    trimmer = HeapTrimmer(lambda: None, every=4)
+    for _ in range(9):
+        trimmer.on_event(ReplyDone(text="Okay."))  # outside a loop: each trim runs here
+    assert trimmer.count == 3  # replies 1, 5 and 9
