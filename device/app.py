@@ -44,7 +44,7 @@ class Unit:
     bus: EventBus = field(default_factory=EventBus)
     _catalogue_listeners: list[Callable[[Catalogue], None]] = field(default_factory=list)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    #: gives the models' freed heap back after each reply (``device/memory.py``)
+    #: gives the models' freed heap back every 32 replies (``device/memory.py``)
     heap: HeapTrimmer = field(init=False)
 
     def __post_init__(self) -> None:

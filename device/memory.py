@@ -1,4 +1,4 @@
-"""Hands freed heap back to the system after each command, so a unit that runs for months does not creep up.
+"""Hands freed heap back to the system every few commands, so a unit that runs for months does not creep up.
 
 Whisper (CTranslate2) and Piper (onnxruntime) allocate and free hundreds of MB per command from their worker
 threads. glibc keeps freed pages in its per-thread arenas, and fragmentation stops it returning them by itself:
