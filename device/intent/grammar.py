@@ -44,6 +44,8 @@ from device.inventory.catalog import Catalogue
 
 _LEADING_REPLY = frozenset({"yes", "yeah", "yep", "no", "nope", "nah", "okay", "ok"})
 _AMOUNT_TRUST = {"number": 1.0, "article": 0.98, "unit": 0.92, "asr": 0.85}
+#: an add read from a leading "and": below the confirmation threshold, so the unit asks before it changes stock
+HEARD_AND_CONFIDENCE = 0.55
 #: no kitchen command is longer; longer text is chatter (and would cost time)
 MAX_WORDS = 40
 MAX_CHARS = 1000
@@ -84,7 +86,15 @@ class Grammar:
             return _unknown(raw, 0.05)
         if is_question(tokens):
             return parse_question(self._index, tokens, raw, today)
-        return self._statement(tokens, raw, today)
+        command = self._statement(tokens, raw, today)
+        if command.action is Action.UNKNOWN and _add_heard_as_and(said, tokens):
+            # "and a case of double cream": "add" heard as "and" (a leading filler elsewhere)
+            heard = misheard_verb(self._index, ["and", *tokens])
+            if heard[0] != "and":
+                guess = self._statement(heard, raw, today)
+                if guess.action is not Action.UNKNOWN:
+                    return replace(guess, confidence=min(guess.confidence, HEARD_AND_CONFIDENCE))
+        return command
 
     def _statement(self, tokens: list[str], raw: str, today: date) -> Command:
         expires = None
@@ -257,6 +267,15 @@ def _place_names(action: Action, places: Sequence[Place]) -> tuple[str | None, s
     if target is None:
         target = next((p.name for p in places if p.role == "in" and p.name != source), None)
     return source, target
+
+
+def _add_heard_as_and(said: Sequence[str], tokens: Sequence[str]) -> bool:
+    """Whether the last word dropped in front of the command's first word was "and", in words that are not a
+    customer's order ("and two croissants please")."""
+    if not tokens or tokens[0] not in said or "please" in said:
+        return False
+    before = said[: list(said).index(tokens[0])]
+    return bool(before) and before[-1] == "and"
 
 
 def _unknown(raw: str, confidence: float) -> Command:

@@ -22,10 +22,9 @@ _BEFORE_86 = frozenset(
     {"is", "are", "be", "been", "was", "were", "we", "just", "all", "now", "officially", "go", "get"}
 )
 _LAST = len(PRIORITY)
-#: what speech recognition writes for "add" when it opens a command ("at three cases of ...", "had 2 kilos")
 #: what speech recognition writes for a verb that opens a command (Whisper tiny.en, measured): "at three cases of
-#: ...", "had 2 kilos ..." (add), "cost the spinach" (toss)
-_HEARD_VERB = {"at": "add", "had": "add", "ad": "add", "adds": "add", "cost": "toss"}
+#: ...", "had 2 kilos ...", "and a case of ..." (add), "cost the spinach" (toss)
+_HEARD_VERB = {"at": "add", "had": "add", "ad": "add", "adds": "add", "and": "add", "cost": "toss"}
 #: ... of which these may also come before "the <item>"
 _HEARD_BEFORE_THE = frozenset({"cost"})
 

@@ -67,6 +67,44 @@ def test_misheard_commands_read_as_meant(grammar: Grammar, heard: str, expected:
     assert _keys(grammar, heard) == expected
 
 
+@pytest.mark.parametrize(
+    ("heard", "expected"),
+    [
+        ("and a case on double cream.", ("add", "heavy cream", 1, "case", None, None)),
+        ("And two kilo mon flour.", ("add", "flour", 2, "kilogram", None, None)),
+        (
+            "okay nabu, and three cases of oat milk to the walk-in",
+            ("add", "oat milk", 3, "case", "walk-in", None),
+        ),
+        ("and a couple of cases on napkins.", ("add", "napkins", 2, "case", None, None)),
+    ],
+)
+def test_add_heard_as_and_is_asked_about(grammar: Grammar, heard: str, expected: tuple[object, ...]) -> None:
+    assert _keys(grammar, heard) == expected
+    assert grammar.parse(heard, today=TODAY).confidence < 0.6  # "and" is a real word: the dialogue asks
+
+
+@pytest.mark.parametrize(
+    ("heard", "action"),
+    [
+        # a command after "and" reads as itself, as sure as without it
+        ("and the salmon is gone", Action.OUT),
+        ("and do that", Action.UNDO),
+        ("and six times", Action.UNKNOWN),  # no unit and no item after the amount
+        ("and two croissants please", Action.UNKNOWN),  # a customer's order
+        ("and you know what", Action.UNKNOWN),
+        ("and a large oat milk latte", Action.UNKNOWN),
+    ],
+)
+def test_a_leading_and_reads_as_add_only_before_an_amount_of_stock(
+    grammar: Grammar, heard: str, action: Action
+) -> None:
+    command = grammar.parse(heard, today=TODAY)
+    assert command.action is action
+    if action is Action.OUT:
+        assert command.confidence == grammar.parse("the salmon is gone", today=TODAY).confidence
+
+
 @pytest.mark.parametrize("heard", ["and do.", "And do you?", "and you", "okay nabu, and do", "un do"])
 def test_a_lone_undo_misheard(grammar: Grammar, heard: str) -> None:
     command = grammar.parse(heard, today=TODAY)

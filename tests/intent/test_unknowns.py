@@ -102,6 +102,8 @@ _ORDER_FRAMES = [
     "let me get a {} please",
     "one {} for table six",
     "I'd like a {}",
+    "and a {} please",
+    "and two {} to go",
 ]
 
 
@@ -112,6 +114,14 @@ def test_orders_of_any_item_stay_unknown(grammar: Grammar, demo: Catalogue) -> N
                 text = frame.format(name)
                 command = grammar.parse(text, today=TODAY)
                 assert not command.changes_stock, (text, command)
+
+
+def test_and_before_an_item_is_never_applied_unasked(grammar: Grammar, demo: Catalogue) -> None:
+    # "and a bagel": "add" misheard, or a customer adding to an order: the dialogue must ask either way
+    for item in demo.items:
+        for frame in ("and a {}", "and two {}", "and a case of {}"):
+            command = grammar.parse(frame.format(item.name), today=TODAY)
+            assert not command.changes_stock or command.confidence < 0.6, (frame, item.name, command)
 
 
 def test_injected_prefix_beats_any_command(grammar: Grammar, demo: Catalogue) -> None:
