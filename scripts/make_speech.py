@@ -43,7 +43,7 @@ def make_demo(noise_snr_db: float = 20.0) -> tuple[Audio, list[tuple[float, floa
     parts: list[Audio] = [speech.silence(0.8)]
     spans = []
     for command in DEMO_COMMANDS:
-        u = speech.utterance(command, wake=DEMO_WAKE, lead_s=0.0, tail_s=5.5, gap_s=0.35)
+        u = speech.utterance(command, wake=DEMO_WAKE, lead_s=0.0, tail_s=7.0, gap_s=0.35)
         offset = sum(len(p) for p in parts) / SAMPLE_RATE
         spans.append((offset + u.command_start_s, offset + u.speech_end_s))
         parts.append(u.audio)

@@ -173,3 +173,23 @@ def test_an_endless_par_is_a_bad_row(larder, tmp_path: Path) -> None:
     result = larder("catalog", "import", str(csv))
     assert result.returncode == 4
     assert "line 2" in result.stderr and "line 3" in result.stderr
+
+
+def test_count_checks_a_stocktake_then_sets_it(larder, tmp_path: Path) -> None:
+    good = tmp_path / "count.csv"
+    good.write_text("item,quantity,unit,location\noat milk,2,case,\neggs,30,,\n", encoding="utf-8")
+    dry = larder("count", str(good), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "line 2: Set oat milk to 2 cases" in dry.stdout and "nothing changed" in dry.stdout
+    assert json.loads(larder("stock", "--json").stdout) == []
+    done = larder("count", str(good))
+    assert done.returncode == 0, done.stderr
+    assert "Counted 2 row(s)" in done.stdout
+    assert stock_of(larder, "oat milk") == 24 and stock_of(larder, "eggs") == 30
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("item,quantity\noat milk,5\nsaffron,3\neggs,lots\n", encoding="utf-8")
+    out = larder("count", str(bad))
+    assert out.returncode == 4 and "Traceback" not in out.stderr
+    assert "line 3: I don't know 'saffron'" in out.stderr and "line 4: quantity 'lots'" in out.stderr
+    assert stock_of(larder, "oat milk") == 24  # the good row was not counted either

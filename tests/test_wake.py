@@ -321,10 +321,10 @@ def test_a_check_that_heard_only_okay_asks_again_a_moment_later(
 @pytest.mark.models
 def test_the_demo_recording_wakes_three_times() -> None:
     audio, rate = read_wav(DEMO_WAV)
-    assert rate == SAMPLE_RATE and len(audio) / rate < 30
+    assert rate == SAMPLE_RATE and len(audio) / rate < 35
     found = hits(audio, detector(Sensitivity.NORMAL))
     assert len(found) == 3
-    assert [round(h.at_s) for h in found] == [2, 11, 19]  # 1.82, 10.91, 19.16 s when generated
+    assert [round(h.at_s) for h in found] == [2, 12, 22]  # 1.85, 12.47, 22.19 s when generated
 
 
 @pytest.mark.models

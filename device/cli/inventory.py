@@ -1,4 +1,4 @@
-"""Inventory commands: ``catalog import``, ``parse``, ``say``, ``stock``, ``journal``."""
+"""Inventory commands: ``catalog import``, ``parse``, ``say``, ``stock``, ``count``, ``journal``."""
 
 from __future__ import annotations
 
@@ -36,6 +36,17 @@ def register(sub: Any) -> None:
     stock = sub.add_parser("stock", help="show stock per item and location")
     stock.add_argument("--json", action="store_true")
     stock.set_defaults(func=cmd_stock)
+
+    count = sub.add_parser(
+        "count",
+        help="record a stocktake: set each item's count from a CSV",
+        description="Set stock from a CSV with the header item,quantity[,unit][,location] (a name or an alias; "
+        "the item's unit and place when left out). Every row is checked first: one bad row and nothing is "
+        "counted. Each row is journalled (and synced) as a set.",
+    )
+    count.add_argument("file", type=Path, help="the stocktake CSV")
+    count.add_argument("--dry-run", action="store_true", help="check the file and show what it would set")
+    count.set_defaults(func=cmd_count)
 
     journal = sub.add_parser("journal", help="show the journal of changes")
     journal.add_argument("--json", action="store_true")
@@ -139,6 +150,26 @@ def cmd_stock(args: argparse.Namespace) -> int:
         print_table(rows, ["item", "location", "quantity", "unit", "expires"])
     else:
         print("No stock recorded yet.")
+    return 0
+
+
+def cmd_count(args: argparse.Namespace) -> int:
+    from device.inventory.apply import Inventory
+    from device.inventory.stocktake import check, count, load_stocktake
+
+    settings = load_settings()
+    with _open_store() as store:
+        stocktake = load_stocktake(args.file, store.catalogue())
+        inventory = Inventory(store, max_quantity=settings.max_quantity)
+        if args.dry_run:
+            check(inventory, stocktake)
+            for row in stocktake.rows:
+                print(f"line {row.line}: {inventory.describe(row.command).rstrip('?')}")
+            print(f"{len(stocktake.rows)} row(s) checked; nothing changed (--dry-run).")
+            return 0
+        for reply in count(inventory, stocktake):
+            print(reply)
+    print(f"Counted {len(stocktake.rows)} row(s) from {args.file}.")
     return 0
 
 

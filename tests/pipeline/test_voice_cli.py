@@ -120,6 +120,9 @@ def test_wake_test_prints_each_detection_and_each_check(tmp_path: Path, speech) 
 
 
 def test_run_demo_is_the_main_job_and_tells_systemd(tmp_path: Path) -> None:
+    demo_stock = Path(__file__).resolve().parents[2] / "device" / "data" / "demo_stock.csv"
+    counted = larder(tmp_path, "count", str(demo_stock))  # as scripts/demo.sh does
+    assert counted.returncode == 0, counted.stderr
     sock_path = tmp_path / "notify.sock"
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
         sock.bind(str(sock_path))
@@ -136,8 +139,9 @@ def test_run_demo_is_the_main_job_and_tells_systemd(tmp_path: Path) -> None:
             while True:
                 messages.append(sock.recv(4096).decode())
     assert out.returncode == 0, out.stderr
-    assert out.stdout.count("woke") == 3
-    assert "Added 3 cartons of oat milk" in out.stdout
+    assert out.stdout.count("woke") == 3  # each wake word comes after the reply before it has been spoken
+    assert "Added 3 cartons of oat milk to the walk-in. 27 in stock." in out.stdout
+    assert "We have 30 eggs" in out.stdout and "Used 2 pounds of butter. 8 left." in out.stdout
     ready = [i for i, m in enumerate(messages) if "READY=1" in m]
     assert len(ready) == 1, messages
     assert any("STOPPING=1" in m for m in messages[ready[0] :])
