@@ -229,6 +229,10 @@ class WakeDecider:
         self._held = None
 
     def reset(self) -> None:
-        """Forget the frames in the window and a held score (the refractory and suppression times stay)."""
+        """A break in the stream (the audio in between is never fed): forget the window and a held score, and
+        end the refractory, suppression and raised bar, which counted audio time that will not come. (Kept,
+        a refractory after a wake would hide the next wake word for its first seconds after the reply.)"""
         self._recent.clear()
         self._held = None
+        self._quiet_until = self._suppressed_until = float("-inf")
+        self._bar = (float("-inf"), 0.0)

@@ -293,7 +293,8 @@ class MicroWakeWordDetector:
         self.suppress_until(self.now_s + seconds)
 
     def reset(self) -> None:
-        """Clear the models' streaming state and the deciders' windows; audio time keeps counting."""
+        """A break in the stream (the runner skipped the command and the reply): clear the models' streaming
+        state and the deciders (their windows and refractory times); audio time keeps counting."""
         for listener in self._listeners:
             listener.reset(self.now_s)
         self._recent.clear()

@@ -142,6 +142,29 @@ class ParrotTts:
         return self.tts.earcon(name)
 
 
+def test_a_wake_word_said_as_soon_as_the_reply_ends_is_heard(make_unit, speech, tmp_path: Path) -> None:
+    first = speech.utterance("add three cartons of oat milk to the walk-in", tail_s=0.0)
+    second = speech.utterance("we used two pounds of butter", lead_s=0.0)
+    # where the first reply ends, from a run of the first command alone (Piper renders the same reply the
+    # same way every time)
+    alone = tmp_path / "first.wav"
+    write_wav(alone, concat(first.audio, silence(8.0)), SAMPLE_RATE)
+    speaker = RecordingSpeaker()
+    events = run_file(make_unit(), alone, speaker)
+    done = next(e for e in events if isinstance(e, ev.ReplyDone))
+    _chime, *reply = speaker.played
+    reply_end_s = done.audio_s + sum(len(clip) / rate for clip, rate in reply)
+    # the cook says the wake word 0.4 s after the reply ends: within 2 s (the refractory) of the first wake on
+    # the detector's own clock, which stands still while the unit listens and speaks
+    path = tmp_path / "both.wav"
+    pause = silence(reply_end_s + 0.4 - len(first.audio) / SAMPLE_RATE)
+    write_wav(path, concat(first.audio, pause, second.audio), SAMPLE_RATE)
+    unit = make_unit()
+    events = run_file(unit, path)
+    assert kinds(events).count("wake") == 2
+    assert unit.store.quantity("butter", "walk-in") == -2
+
+
 def test_the_unit_does_not_wake_on_its_own_voice(make_unit, speech, tmp_path: Path) -> None:
     clip = speech.utterance("how many eggs do we have")
     path = tmp_path / "query.wav"

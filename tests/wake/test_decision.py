@@ -129,6 +129,19 @@ def test_suppression_and_reset_drop_a_held_score() -> None:
     assert [decider.feed(1.0 + 0.03 * i, 0.0) for i in range(1, 20)] == [None] * 19
 
 
+def test_a_break_in_the_stream_ends_the_refractory() -> None:
+    # The runner stops feeding the detector while it hears the command and speaks the reply, so the detector's
+    # clock stands still; a refractory kept across that break would hide the next wake word after the reply.
+    for after_break in ("reset", "none"):
+        decider = WakeDecider(cutoff=0.5, window=1, refractory_s=2.0)
+        decider.suppress_until(0.0)
+        assert decider.feed(0.03, 0.9) == WakeFire(0.9)
+        if after_break == "reset":
+            decider.reset()
+        fired = decider.feed(0.5, 0.9)
+        assert (fired is not None) is (after_break == "reset"), after_break
+
+
 @pytest.mark.parametrize(
     ("sequence", "sensitivity", "expected"),
     [
