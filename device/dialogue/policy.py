@@ -39,6 +39,7 @@ class Reason(StrEnum):
     OUT = "out"
     SET_ZERO = "set_zero"
     LARGE = "large"
+    ALL_OF_IT = "all_of_it"
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ def decide(
         (command.resolver == Resolver.GRAMMAR_RUNNER_UP, Reason.RUNNER_UP),
         (command.confidence < config.min_confidence, Reason.LOW_CONFIDENCE),
         (config.confirm_out and command.action == Action.OUT, Reason.OUT),
+        # "toss the spinach": all of it, like marking it out
+        (command.action in (Action.USE, Action.WASTE) and command.quantity is None, Reason.ALL_OF_IT),
         (
             config.confirm_set_zero and command.action == Action.SET and command.quantity == 0,
             Reason.SET_ZERO,

@@ -144,6 +144,10 @@ class Inventory(Planning):
         item = catalogue.get(command.item or "")
         if item is None:
             return replies.ambiguous(command.candidates) if command.ambiguous else replies.didnt_catch()
+        if command.action in (Action.USE, Action.WASTE) and command.quantity is None:
+            return replies.all_of_question(
+                str(command.action), item, self.total(item, command.location), command.location
+            )
         defaulted = command.action in (Action.ADD, Action.MOVE)
         source = command.location or (item.location if defaulted else None)
         act = str(command.action)

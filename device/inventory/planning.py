@@ -88,6 +88,8 @@ class Planning:
         if act is Action.MOVE:
             return self._move(command, item)
         if command.quantity is None:
+            if act in (Action.USE, Action.WASTE):
+                return self._all_of(command, item)  # "toss the spinach": all of it (the dialogue asks first)
             return refused(replies.how_much(item))
         base = self._quantity(command, item, allow_zero=act is Action.SET)
         if isinstance(base, Result):
@@ -197,6 +199,27 @@ class Planning:
         lots = self.store.lots(item.name, location=location, signed=True)
         deltas = [replace(lot, quantity=-lot.quantity) for lot in lots]
         return Plan(item, command.with_(item=item.name, location=location, quantity=None, unit=None), deltas)
+
+    def _all_of(self, command: Command, item: Item) -> Plan | Result:
+        """Use or waste every lot of the item (at the place named, else everywhere)."""
+        location = None
+        if command.location:
+            found = self._place(command.location, item)
+            if isinstance(found, Result):
+                return found
+            location = found
+        lots = self.store.lots(item.name, location=location)
+        base = round(sum(lot.quantity for lot in lots), 6)
+        if base <= EPSILON:
+            return refused(replies.none_to_take(item, location))
+        said = command.with_(item=item.name, location=location, quantity=base, unit=item.unit)
+        return Plan(
+            item, said, _merge([replace(lot, quantity=-lot.quantity) for lot in lots]), base, bool(location)
+        )
+
+    def total(self, item: Item, location: str | None) -> float:
+        """The item's stock (at ``location``, else everywhere), for a question about all of it."""
+        return round(sum(lot.quantity for lot in self.store.lots(item.name, location=location)), 6)
 
     def _move(self, command: Command, item: Item) -> Plan | Result:
         if not command.to_location:

@@ -365,5 +365,15 @@ def same_place(item: Item, location: str) -> str:
     return f"The {item.name} {_be(item)} already {at(location)}."
 
 
+def none_to_take(item: Item, location: str | None) -> str:
+    return f"We have no {item.name}{' ' + at(location) if location else ''}."
+
+
+def all_of_question(action: str, item: Item, total: float, location: str | None) -> str:
+    """``Waste all 3 pounds of spinach?``: a use or waste of all of an item, asked first."""
+    where = f" {at(location)}" if location else ""
+    return f"{'Waste' if action == 'waste' else 'Use'} all {amount(total, item.unit, item)}{where}?"
+
+
 def nothing_to_move(item: Item, location: str) -> str:
     return f"There's no {item.name} {at(location)} to move."

@@ -109,6 +109,27 @@ def test_out_waits_for_yes(dialogue: Dialogue, store: Store) -> None:
     assert dialogue.pending is None
 
 
+def test_throwing_away_all_of_an_item_waits_for_yes(dialogue: Dialogue, store: Store) -> None:
+    dialogue.handle(ADD3, T0)
+    dialogue.handle(Command(Action.ADD, OAT, 2, location="bar"), T0 + 1)
+    toss = Command(Action.WASTE, OAT, text="toss the oat milk")  # no amount: all of it
+    turn = dialogue.handle(toss, T0 + 20)
+    assert turn.status == "pending"
+    assert turn.reply.startswith("Waste all 5 cartons of oat milk?")
+    assert store.quantity(OAT) == 5
+    confirmed = dialogue.handle(YES, T0 + 22)
+    assert confirmed.reply == "Wasted 5 cartons of oat milk. 0 left."
+    assert store.quantity(OAT) == 0
+    assert audit_of(last_event(store)) == ("waste", toss.text, "grammar", "explicit", "applied")
+    assert dialogue.handle(UNDO, T0 + 30).status == "undone" and store.quantity(OAT) == 5
+    only_bar = Command(Action.USE, OAT, location="bar", text="we used the oat milk at the bar")
+    assert dialogue.handle(only_bar, T0 + 40).reply.startswith("Use all 2 cartons of oat milk at the bar?")
+    dialogue.handle(YES, T0 + 41)
+    assert (store.quantity(OAT, "walk-in"), store.quantity(OAT, "bar")) == (3, 0)
+    nothing = dialogue.handle(Command(Action.WASTE, OAT, location="bar"), T0 + 50)
+    assert (nothing.status, nothing.reply) == ("refused", "We have no oat milk at the bar.")
+
+
 def test_undo_at_any_time_restores(dialogue: Dialogue, store: Store) -> None:
     dialogue.handle(ADD3, T0)
     dialogue.handle(OUT, T0 + 20)

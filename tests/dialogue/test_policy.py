@@ -34,6 +34,8 @@ CASES = [
     ("unknown", Command(Action.UNKNOWN, confidence=0.1), None, 0, None, Mode.NONE, Reason.NOT_A_CHANGE),
     ("out", Command(Action.OUT, OAT), 24, 10, None, Mode.EXPLICIT, Reason.OUT),
     ("set zero", Command(Action.SET, OAT, 0), 24, 10, 0, Mode.EXPLICIT, Reason.SET_ZERO),
+    ("waste all of it", Command(Action.WASTE, OAT), 24, 10, 10, Mode.EXPLICIT, Reason.ALL_OF_IT),
+    ("use all of it", Command(Action.USE, OAT), 24, 3, 3, Mode.EXPLICIT, Reason.ALL_OF_IT),
     (
         "low confidence",
         Command(Action.ADD, OAT, 3, confidence=0.5),
