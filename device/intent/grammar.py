@@ -38,7 +38,7 @@ from device.intent.slots import (
     find_places,
     vague_amount,
 )
-from device.intent.text import after_wake_remnant, strip_fillers, tokenize
+from device.intent.text import strip_fillers, tokenize, wake_remnant
 from device.intent.verbs import find_verb, misheard_count, misheard_verb, resolve
 from device.inventory.catalog import Catalogue
 
@@ -62,11 +62,15 @@ class Grammar:
         """The command ``text`` asks for; ``unknown`` (never a stock change) when it is not one."""
         today = today or date.today()
         raw = text if isinstance(text, str) else ""
-        remnant = after_wake_remnant(raw[:MAX_CHARS])
+        remnant = wake_remnant(raw[:MAX_CHARS])
         if remnant is not None:
-            # "Okay, now move, add three cases...": "nabu" heard as words, one of them a verb
+            # "Okay, now move, add three cases...", "Move, how many eggs...": "nabu" heard as words, one of them
+            # a verb; dropped when it names no item or place and the rest is a command by itself
             clause, rest = remnant
-            if self._index.items.match(strip_fillers(clause)).item is None:
+            named = self._index.items.match(strip_fillers(clause)).item or find_places(
+                clause, self._index.places
+            )
+            if not named:
                 command = self.parse(rest, today=today)
                 if command.action is not Action.UNKNOWN:
                     return replace(command, text=raw)

@@ -210,18 +210,25 @@ _WAKE_LEAD = re.compile(r"^\W*(?:okay|ok|hey)\b[\s,.!]*", re.IGNORECASE)
 MAX_REMNANT_WORDS = 3
 
 
-def after_wake_remnant(text: str) -> tuple[list[str], str] | None:
-    """ "Okay, now move, add three cases..." -> (["now", "move"], "add three cases..."): the short clause after a
-    leading "okay" (often the wake word heard as other words) and the text after it; ``None`` when the text does
-    not open that way or the clause holds a number. The caller decides whether the clause was a wake word."""
+#: how the tail of "nabu" ends when speech recognition writes it as words without the "okay" ("Move, ...",
+#: "I'll move, ...", "Now move, ...")
+_WAKE_TAIL_ENDS = frozenset({"move", *WAKE_WORDS})
+
+
+def wake_remnant(text: str) -> tuple[list[str], str] | None:
+    """ "Okay, now move, add three cases..." -> (["now", "move"], "add three cases..."); "Move, how many eggs do
+    we have?" -> (["move"], "how many eggs do we have?"): the short clause (at most ``MAX_REMNANT_WORDS`` words)
+    before the first comma that the wake word's tail may have become, and the text after it. That is any such
+    clause after a leading "okay", and without one, a clause ending in "move" or a spelling of "nabu". ``None``
+    when there is none or it holds a number; the caller decides whether the clause was the wake word."""
     lead = _WAKE_LEAD.match(text)
-    if lead is None:
-        return None
-    clause, comma, after = text[lead.end() :].partition(",")
+    clause, comma, after = text[lead.end() if lead else 0 :].partition(",")
     words = tokenize(clause)
     if not comma or not after.strip() or not 1 <= len(words) <= MAX_REMNANT_WORDS:
         return None
     if any(starts_number(w) and w not in ("a", "an") for w in words):
+        return None
+    if lead is None and words[-1] not in _WAKE_TAIL_ENDS:
         return None
     return words, after.strip()
 

@@ -213,6 +213,17 @@ def test_a_unit_guessed_by_sound_only_names_the_items_own_units(grammar: Grammar
         ),
         ("Okay, our move, we wasted five croissants.", ("waste", "croissants", 5, None, None, None)),
         ("Okay, the arm move, we wasted five croissants.", ("waste", "croissants", 5, None, None, None)),
+        # no "okay" heard, only the tail of "nabu", as "move": a question or another verb follows
+        ("Move, how many eggs do we have?", ("query", "eggs", None, None, None, None)),
+        ("Move, set, whole milk to four gallons.", ("set", "whole milk", 4, "gallon", None, None)),
+        ("I'll move, add a dozen eggs.", ("add", "eggs", 12, None, None, None)),
+        ("Move, throw away, the spinach.", ("waste", "spinach", None, None, None, None)),
+        ("Move, move two cases of oat milk to the bar.", ("move", "oat milk", 2, "case", None, "bar")),
+        # ... but a cook's own "move," before the rest of the move stays a move
+        ("Move, two cases of oat milk to the bar.", ("move", "oat milk", 2, "case", None, "bar")),
+        ("Move, the salmon, to the freezer.", ("move", "salmon", None, None, None, "freezer")),
+        # and without "okay" or "move", a leading clause is the command's own ("how many pounds")
+        ("How many pounds, of bacon do we have?", ("query", "bacon", None, "pound", None, None)),
         # the clause after "okay" is the command's own: kept
         ("Okay, move, the salmon to the freezer.", ("move", "salmon", None, None, None, "freezer")),
         ("Okay, the salmon, move it to the freezer.", ("move", "salmon", None, None, None, "freezer")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from device.intent.text import after_wake_remnant, normalise_name, strip_fillers, tokenize
+from device.intent.text import normalise_name, strip_fillers, tokenize, wake_remnant
 
 
 @pytest.mark.parametrize(
@@ -68,9 +68,13 @@ def test_normalise_name() -> None:
         ("Okay, one two three four, go.", None),
         ("Okay, add three cases of oat milk.", None),  # no clause before a comma
         ("Okay, now move,", None),  # nothing after it
-        ("Add three cases, okay, now.", None),  # not at the start
+        ("Move, how many eggs do we have?", (["move"], "how many eggs do we have?")),  # no "okay" heard
+        ("I'll move, add a dozen eggs.", (["i", "will", "move"], "add a dozen eggs.")),
+        ("How many pounds, let bacon do we have?", None),  # without "okay", only "move" or "nabu" ends one
+        ("Add three cases, okay, now.", None),  # a number
         ("Okay, we had a delivery of oat milk, add it.", None),  # too long to be a wake word
+        ("Add three cases of oat milk.", None),
     ],
 )
-def test_after_wake_remnant(text: str, expected: tuple[list[str], str] | None) -> None:
-    assert after_wake_remnant(text) == expected
+def test_wake_remnant(text: str, expected: tuple[list[str], str] | None) -> None:
+    assert wake_remnant(text) == expected
