@@ -346,7 +346,8 @@ def which_item() -> str:
 
 
 def how_much(item: Item) -> str:
-    return f"I didn't catch how much {item.name}."
+    many = canonical(item.unit) == "each"  # counted one by one: "how many eggs"
+    return f"I didn't catch how {'many' if many else 'much'} {item.name}."
 
 
 def not_positive() -> str:

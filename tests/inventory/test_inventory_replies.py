@@ -157,3 +157,8 @@ def test_questions(catalogue: Catalogue) -> None:
         "Move 2 cases of oat milk from the walk-in to the bar?"
     )
     assert replies.undo_question("add", oat, 3, "carton", None) == "Undo adding 3 cartons of oat milk?"
+
+
+def test_asking_for_an_amount_counts_or_measures(catalogue: Catalogue) -> None:
+    assert replies.how_much(catalogue["eggs"]) == "I didn't catch how many eggs."
+    assert replies.how_much(catalogue["butter"]) == "I didn't catch how much butter."
