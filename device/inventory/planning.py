@@ -189,25 +189,23 @@ class Planning:
             deltas.append(Delta(item.name, location, -remaining))
         return _merge(deltas)
 
+    def _named_place(self, command: Command, item: Item) -> str | Result | None:
+        """The place the cook named (its catalogue spelling), ``None`` for everywhere, or the refusal."""
+        return self._place(command.location, item) if command.location else None
+
     def _out(self, command: Command, item: Item) -> Plan | Result:
-        location = None
-        if command.location:
-            found = self._place(command.location, item)
-            if isinstance(found, Result):
-                return found
-            location = found
+        location = self._named_place(command, item)
+        if isinstance(location, Result):
+            return location
         lots = self.store.lots(item.name, location=location, signed=True)
         deltas = [replace(lot, quantity=-lot.quantity) for lot in lots]
         return Plan(item, command.with_(item=item.name, location=location, quantity=None, unit=None), deltas)
 
     def _all_of(self, command: Command, item: Item) -> Plan | Result:
         """Use or waste every lot of the item (at the place named, else everywhere)."""
-        location = None
-        if command.location:
-            found = self._place(command.location, item)
-            if isinstance(found, Result):
-                return found
-            location = found
+        location = self._named_place(command, item)
+        if isinstance(location, Result):
+            return location
         lots = self.store.lots(item.name, location=location)
         base = round(sum(lot.quantity for lot in lots), 6)
         if base <= EPSILON:
