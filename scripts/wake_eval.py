@@ -309,8 +309,15 @@ def shipped(model: WakeModelName, sensitivity: Sensitivity, *, confirm: bool) ->
     )
 
 
-def system(root: Path, model: WakeModelName, split: str, sensitivity: Sensitivity) -> None:
-    """The shipped detector, transcript check included (Whisper on each borderline wake), over the split."""
+def system(
+    root: Path,
+    model: WakeModelName,
+    split: str,
+    sensitivity: Sensitivity,
+    lowered_cutoff: float | None = None,
+) -> None:
+    """The shipped detector, transcript check included (Whisper on each borderline wake), over the split;
+    with ``lowered_cutoff``, the lowered listener fires at that instead (to measure other points)."""
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
     kitchen, _ = read_wav(speech.KITCHEN_WAV)
     settings = shipped(model, sensitivity, confirm=True)
@@ -318,6 +325,17 @@ def system(root: Path, model: WakeModelName, split: str, sensitivity: Sensitivit
 
     def run(audio: Audio) -> tuple[int, int]:
         detector = MicroWakeWordDetector.from_settings(settings, transcribe)
+        if lowered_cutoff is not None:
+            lowered = WakeDecider(
+                cutoff=lowered_cutoff, window=1, refractory_s=settings.wake_refractory_s, sure=math.inf
+            )
+            detector = MicroWakeWordDetector(
+                model,
+                WakeDecider.from_settings(settings),
+                transcribe,
+                noise_suppression_db=suppression(model),
+                lowered=lowered,
+            )
         wakes = sum(
             detector.process(audio[i : i + CHUNK_SAMPLES]) is not None
             for i in range(0, len(audio) - CHUNK_SAMPLES + 1, CHUNK_SAMPLES)
@@ -400,6 +418,11 @@ def main() -> int:
     parser.add_argument(
         "--listener", choices=["main", "lowered"], default="main", help="for 'probs': which listener's"
     )
+    parser.add_argument(
+        "--lowered-cutoff",
+        type=float,
+        help="for 'system': the lowered listener's cutoff instead of the shipped",
+    )
     args = parser.parse_args()
     NOISE_SUPPRESSION_DB = args.noise_suppression
     LISTENER = args.listener
@@ -418,7 +441,7 @@ def main() -> int:
             lowered(args.root, model, args.split, args.refractory)
     elif args.action == "system":
         for model in models:
-            system(args.root, model, args.split, Sensitivity(args.sensitivity))
+            system(args.root, model, args.split, Sensitivity(args.sensitivity), args.lowered_cutoff)
     else:
         for model in models:
             point = OPERATING_POINTS[model][Sensitivity.NORMAL]

@@ -39,7 +39,7 @@ OPERATING_POINTS: dict[WakeModelName, dict[Sensitivity, OperatingPoint]] = {
     WakeModelName.OKAY_NABU: {
         Sensitivity.LOW: OperatingPoint(0.5, 3, 0.9),
         Sensitivity.NORMAL: OperatingPoint(0.05, 1, 0.85, lowered=0.2),
-        Sensitivity.HIGH: OperatingPoint(0.02, 1, 0.85, lowered=0.1),
+        Sensitivity.HIGH: OperatingPoint(0.02, 1, 0.85, lowered=0.05),
     },
     WakeModelName.HEY_MYCROFT: {
         Sensitivity.LOW: OperatingPoint(0.8, 3, 0.97),

@@ -62,7 +62,7 @@ def test_settings_map_to_the_decider(
     ("settings", "cutoff"),
     [
         (Settings(), 0.2),
-        (Settings(wake_sensitivity=Sensitivity.HIGH), 0.1),
+        (Settings(wake_sensitivity=Sensitivity.HIGH), 0.05),
         (Settings(wake_threshold=0.3), 0.3),  # a raised threshold raises both listeners
         (Settings(wake_threshold=0.02), 0.2),
         (Settings(wake_sensitivity=Sensitivity.LOW), None),  # not measured to help there
