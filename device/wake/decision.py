@@ -73,11 +73,12 @@ LOWERED_VOICE = Fraction(16, 19)
 
 # What Whisper is primed with, and which words count as hearing the wake word (lower case, letters only). In
 # noise Whisper hears "okay nabu" as "okay, now ..." or "okay, uh, move": "okay" then an n-word or a filler.
-# "Nabu" alone counts only first (the "okay" cut off): primed with it, Whisper puts it into talk ("Hey Nabu").
+# "Nabu" without "okay" does not count: primed with it, Whisper puts it into talk ("Hey Nabu", "Nabu 12 carton
+# on road meal"), and the 2 s the check hears always hold the "okay" of a real wake (docs/wake.md).
 _WAKE_CHECKS: dict[WakeModelName, tuple[str, re.Pattern[str]]] = {
     WakeModelName.OKAY_NABU: (
         "Okay Nabu, add two cases of milk. Okay, thanks.",
-        re.compile(r"\b(okay|ok|okey|o k) (n|(uh|um|ah|er)\b)|^na+ ?b(u|oo|o)\b"),
+        re.compile(r"\b(okay|ok|okey|o k) (n|(uh|um|ah|er)\b)"),
     ),
     WakeModelName.HEY_JARVIS: (
         "Hey Jarvis, add two cases of milk. Hey, thanks.",
