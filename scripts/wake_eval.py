@@ -323,19 +323,22 @@ def system(
     settings = shipped(model, sensitivity, confirm=True)
     transcribe = whisper_transcriber(settings)
 
+    def make() -> MicroWakeWordDetector:
+        if lowered_cutoff is None:
+            return MicroWakeWordDetector.from_settings(settings, transcribe)
+        lowered = WakeDecider(
+            cutoff=lowered_cutoff, window=1, refractory_s=settings.wake_refractory_s, sure=math.inf
+        )
+        return MicroWakeWordDetector(
+            model,
+            WakeDecider.from_settings(settings),
+            transcribe,
+            noise_suppression_db=suppression(model),
+            lowered=lowered,
+        )
+
     def run(audio: Audio) -> tuple[int, int]:
-        detector = MicroWakeWordDetector.from_settings(settings, transcribe)
-        if lowered_cutoff is not None:
-            lowered = WakeDecider(
-                cutoff=lowered_cutoff, window=1, refractory_s=settings.wake_refractory_s, sure=math.inf
-            )
-            detector = MicroWakeWordDetector(
-                model,
-                WakeDecider.from_settings(settings),
-                transcribe,
-                noise_suppression_db=suppression(model),
-                lowered=lowered,
-            )
+        detector = make()
         wakes = sum(
             detector.process(audio[i : i + CHUNK_SAMPLES]) is not None
             for i in range(0, len(audio) - CHUNK_SAMPLES + 1, CHUNK_SAMPLES)
