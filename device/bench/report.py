@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from device.bench import trust
 from device.bench.results import STAGES, BenchResult
 
 _STAGE_NAMES = {
@@ -103,6 +104,7 @@ def render_markdown(result: BenchResult, plots: list[str], note: str | None = No
                 f"{_fmt(row['peer_accuracy'], 'pct')} | {_fmt(row['wer'], 'pct')} | "
                 f"{_fmt(row['peer_wer'], 'pct')} | {_fmt(row['latency_p50_s'], 's')} |"
             )
+    lines += trust.markdown(result.files)
     if result.idle is not None:
         idle = result.idle
         lines += [

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from device.bench import metrics
+from device.bench import metrics, trust
 
 STAGES = (
     "endpoint_delay_s",
@@ -100,6 +100,7 @@ class FileResult:
             "latency_s": _round(latency),
             "stages": {k: _round(v) for k, v in self.stages.items()},
             "reply_rendered": self.reply_rendered,
+            "silent_wrong": trust.silent_wrong(self),
             "peer_transcript": self.peer_transcript,
             "peer_seconds": _round(self.peer_seconds),
         }
@@ -235,6 +236,7 @@ class BenchResult:
             "first_audio_rendered": self.rendered_first_audio(),
             "peer_transcribe": self.peer_spread(),
             "conditions": self.by_condition(),
+            "trust": trust.trust(self.files),
             "idle": None if self.idle is None else {k: _round(v) for k, v in vars(self.idle).items()},
             "peer": self.peer,
             "machine": self.machine,

@@ -140,6 +140,21 @@ def _print_summary(result: Any, summary: dict[str, Any]) -> None:
         print(
             f"  {cond:16s} accuracy {pct(row['accuracy'])}  WER {pct(row['wer'])}  peer WER {pct(row['peer_wer'])}"
         )
+    _print_trust(result)
     print(f"idle CPU (wake word + VAD) {pct(summary['idle_cpu_fraction'])} of one core")
     rss = summary["peak_rss_mb"]
     print(f"peak RSS {'n/a' if rss is None else f'{rss:.0f} MiB'}")
+
+
+def _print_trust(result: Any) -> None:
+    """Silent wrong changes (stock changed without a question, not as said) beside accuracy, per noise level."""
+    from device.bench.trust import by_group, tally
+
+    rows = {"all": tally(result.files), **by_group(result.files, "noise")}
+    if not rows["all"]["files"]:
+        return
+    for name, row in rows.items():
+        print(
+            f"  silent wrong changes {name:12s} {row['silent_wrong']}/{row['files']}"
+            f"  (non-commands {row['non_command_changed']}, asked {row['asked']})"
+        )
