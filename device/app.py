@@ -105,7 +105,13 @@ class Unit:
         def accept(text: str) -> bool:
             return reads_as_command(self.grammar.parse(text), self.settings.min_confidence)
 
-        local = WhisperSpeechToText(self.whisper, self.catalogue, accept=accept)
+        readings = None
+        if self.settings.score_readings:
+            from device.intent.readings import GrammarReadings
+
+            readings = GrammarReadings(self.catalogue, self.settings.min_confidence)
+            self._catalogue_listeners.append(readings.set_catalogue)
+        local = WhisperSpeechToText(self.whisper, self.catalogue, accept=accept, readings=readings)
         engine = build_speech_to_text(self.settings, self.catalogue, local)
         self._catalogue_listeners.append(engine.set_catalogue)
         if hasattr(engine, "close"):

@@ -9,7 +9,7 @@ Audio everywhere inside the pipeline is 16 kHz mono ``int16`` numpy arrays in ch
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -76,6 +76,41 @@ class Transcript:
     is_final: bool = True
     #: 0: the engine's best hearing; n: its n-th runner-up, taken because the best did not read as a command
     rank: int = 0
+    #: other readings of the same audio that the engine scored close to this one and that mean something
+    #: else: the command is in doubt, and the dialogue asks which was said
+    rivals: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reading of a command's audio, as the engine scored it: the words, their log-probability given the
+    audio (summed over tokens), and where they came from (0: the best hearing; n >= 1: a runner-up or a
+    reading built from the hearings)."""
+
+    text: str
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Which reading to take (``rank`` as in ``Transcript``), and the rivals too close to it to apply without
+    asking."""
+
+    text: str
+    rank: int = 0
+    rivals: tuple[str, ...] = ()
+
+
+class Readings(Protocol):
+    """What a speech-to-text engine asks of the grammar to read a command's audio: does a hearing read as a
+    command, which other readings are worth scoring, and which of the scored readings to take."""
+
+    def accept(self, text: str) -> bool: ...
+
+    def propose(self, heard: Sequence[str]) -> list[str]: ...
+
+    def choose(self, scored: Sequence[Reading]) -> Choice: ...
 
 
 class SttSession(Protocol):

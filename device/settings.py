@@ -213,6 +213,11 @@ class Settings(BaseSettings):
     min_confidence: float = Field(
         default=0.6, ge=0, le=1, description="Below this a parse counts as unclear."
     )
+    score_readings: bool = Field(
+        default=True,
+        description="Offline Whisper scores readings near each hearing (sound-alike numbers and units) on the "
+        "encoded audio; a close rival that means another change is asked about, never applied silently.",
+    )
 
     # --- dialogue ---
     confirm_window_s: float = Field(default=8.0, gt=0, description="Time to confirm or cancel (seconds).")

@@ -8,9 +8,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from device.intent.command import Action, Command
+from device.intent.command import Action, Command, differing
+from device.intent.numbers import parse_number
+from device.intent.text import strip_fillers, tokenize
+from device.intent.units import singular
 
 CONFIRM_PROMPT = "Press confirm or say yes."
+WHICH_PROMPT = "Say which, or press confirm for the first."
+#: an amount given as the answer to "How many ...?" is a short reply ("three", "three cases", "about a dozen")
+_MAX_AMOUNT_WORDS = 6
 NOTHING_TO_CONFIRM = "There's nothing to confirm."
 NOTHING_TO_CANCEL = "There's nothing to cancel."
 
@@ -44,12 +50,21 @@ def confirm_question(description: str) -> str:
     return f"{description} {CONFIRM_PROMPT}".strip()
 
 
+def which_reading_question(question: str) -> str:
+    """Two readings, the doubtful part named (``4 or 5 bottles of vanilla syrup?``), and how to answer."""
+    return f"{question} {WHICH_PROMPT}"
+
+
 def _subject(command: Command) -> str:
     return command.item or "the stock"
 
 
 def cancelled_reply(command: Command, *, choosing: bool = False) -> str:
     return "Cancelled. Nothing changed." if choosing else f"Cancelled. I left {_subject(command)} as it was."
+
+
+def unanswered_reply(command: Command) -> str:
+    return f"I didn't hear how many, so I left {_subject(command)} as it was."
 
 
 def timed_out_reply(command: Command, *, choosing: bool = False) -> str:
@@ -114,3 +129,39 @@ def _spans(text: str, names: Sequence[str]) -> list[tuple[int, int]]:
         for match in re.finditer(rf"\b{re.escape(name.casefold())}\b", text):
             found.append(match.span())
     return found
+
+
+def amount_in(answer: Command) -> float | None:
+    """The amount a short answer gives ("three", "three cases", "a dozen"), or ``None``: no number, a question
+    of the cook's own, or too many words to be an answer."""
+    if _asks(answer):
+        return None
+    tokens = strip_fillers(tokenize(answer.text))
+    if not tokens or len(tokens) > _MAX_AMOUNT_WORDS:
+        return None
+    for start in range(len(tokens)):
+        found = parse_number(tokens, start)
+        if found is not None:
+            return found.value
+    return None
+
+
+def pick_reading(answer: Command, options: Sequence[Command]) -> Command | None:
+    """Which of the close readings ``options`` the answer names: by the amount, unit or item they disagree
+    on; ``None`` when it names none of them, or several."""
+    if len(options) < 2 or _asks(answer):
+        return None
+    apart = set().union(*(differing(options[0], other) for other in options[1:]))
+    words = {singular(w) for w in tokenize(answer.text)}
+    hits = []
+    for option in options:
+        named = False
+        if "quantity" in apart and option.quantity is not None:
+            named = amount_in(answer) == option.quantity
+        if not named and "unit" in apart and option.unit:
+            named = singular(option.unit) in words
+        if not named and "item" in apart and option.item:
+            named = answer.item == option.item or option.item.casefold() in answer.text.casefold()
+        if named:
+            hits.append(option)
+    return hits[0] if len(hits) == 1 else None

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 BUTTON_TRANSCRIPT = {"confirm": "(confirm button)", "cancel": "(cancel button)"}
 #: once the cook has answered a question, these reasons for asking again no longer hold
-_SETTLED_BY_ANSWER = frozenset({Reason.AMBIGUOUS, Reason.LOW_CONFIDENCE})
+_SETTLED_BY_ANSWER = frozenset({Reason.AMBIGUOUS, Reason.LOW_CONFIDENCE, Reason.DOUBT, Reason.RUNNER_UP})
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,10 @@ class Dialogue:
                     chosen = pending.command.with_(item=choice, candidates=())
                     save_pending(self._store, None)
                     return self._propose(chosen, now, answered=True)
+            answered = self._answer(pending, command)
+            if answered is not None:
+                save_pending(self._store, None)
+                return self._propose(answered, now, answered=True)
             if not command.changes_stock:
                 return self._still_asking(pending, command, now)
             log.info("a new command replaces the pending %s question", pending.command.action.value)
@@ -144,11 +148,27 @@ class Dialogue:
         save_pending(self._store, None)
         event = self._inventory.audit(pending.command, confirmation=Mode.EXPLICIT.value, outcome=outcome)
         choosing = pending.kind == Kind.CHOOSE
-        if outcome == "timed_out":
+        if outcome == "timed_out" and pending.kind == Kind.SLOT:
+            reply = answers.unanswered_reply(pending.command)
+        elif outcome == "timed_out":
             reply = answers.timed_out_reply(pending.command, choosing=choosing)
         else:
             reply = answers.cancelled_reply(pending.command, choosing=choosing)
         return Turn(reply, outcome, event_id=event.id)
+
+    @staticmethod
+    def _answer(pending: Pending, command: Command) -> Command | None:
+        """The pending command completed by an answer that is not a stock change of its own: the amount asked
+        for ("three"), or which of two close readings was said ("five"); ``None`` when it is neither."""
+        if command.changes_stock:
+            return None
+        if pending.kind == Kind.SLOT:
+            quantity = answers.amount_in(command)
+            return None if quantity is None else pending.command.with_(quantity=quantity, missing=None)
+        if pending.kind == Kind.DOUBT:
+            chosen = answers.pick_reading(command, (pending.command, *pending.command.rivals))
+            return None if chosen is None else chosen.with_(rivals=())
+        return None
 
     def _still_asking(self, pending: Pending, command: Command, now: float) -> Turn:
         """Words that are no answer (garbled, or a question of the cook's own): reply, then ask again."""
@@ -163,6 +183,12 @@ class Dialogue:
     def _question(self, pending: Pending) -> str:
         if pending.kind == Kind.CHOOSE:
             return answers.which_question(pending.command.candidates)
+        if pending.kind == Kind.SLOT:
+            return self._inventory.ask_missing(pending.command) or answers.confirm_question("")
+        if pending.kind == Kind.DOUBT and pending.command.rivals:
+            return answers.which_reading_question(
+                self._inventory.ask_which(pending.command, pending.command.rivals[0])
+            )
         return answers.confirm_question(self._inventory.describe(pending.command))
 
     def _new(self, command: Command, now: float) -> Turn:
@@ -172,6 +198,12 @@ class Dialogue:
         if command.ambiguous:
             self._ask(Pending(command, Kind.CHOOSE, Reason.AMBIGUOUS.value, now + self._window_s))
             return Turn(answers.choose_question(command.candidates), "pending", expects_answer=True)
+        question = self._inventory.ask_missing(command) if command.missing else None
+        if (
+            question is not None
+        ):  # "How many cases of lemons?": the rest of the command is kept for the answer
+            self._ask(Pending(command, Kind.SLOT, f"missing_{command.missing}", now + self._window_s))
+            return Turn(question, "pending", expects_answer=True)
         return self._propose(command, now, answered=False)
 
     def _propose(self, command: Command, now: float, *, answered: bool) -> Turn:
@@ -187,10 +219,11 @@ class Dialogue:
             config=self._config,
         )
         if decision.mode == Mode.EXPLICIT and not (answered and decision.reason in _SETTLED_BY_ANSWER):
-            self._ask(Pending(command, Kind.CONFIRM, decision.reason.value, now + self._window_s))
+            kind = Kind.DOUBT if decision.reason == Reason.DOUBT else Kind.CONFIRM
+            pending = Pending(command, kind, decision.reason.value, now + self._window_s)
+            self._ask(pending)
             log.info("asking before %s (%s)", command.action.value, decision.reason.value)
-            question = answers.confirm_question(self._inventory.describe(command))
-            return Turn(question, "pending", expects_answer=True)
+            return Turn(self._question(pending), "pending", expects_answer=True)
         mode = Mode.EXPLICIT if answered else Mode.IMPLICIT
         return self._apply(command, mode, now, "applied")
 
@@ -206,10 +239,10 @@ class Dialogue:
         pending = self.pending
         if pending is None:
             return Turn(answers.NOTHING_TO_CONFIRM, "nothing")
-        if pending.kind == Kind.CHOOSE:
-            candidates = pending.command.candidates
-            self._ask(Pending(pending.command, pending.kind, pending.reason, now + self._window_s))
-            return Turn(answers.which_question(candidates), "pending", expects_answer=True)
+        if pending.kind in (Kind.CHOOSE, Kind.SLOT):  # a yes names no item and no amount: ask again
+            renewed = Pending(pending.command, pending.kind, pending.reason, now + self._window_s)
+            self._ask(renewed)
+            return Turn(self._question(renewed), "pending", expects_answer=True)
         # cleared before applying: a failure must never leave it to be applied twice
         save_pending(self._store, None)
         return self._apply(pending.command, Mode.EXPLICIT, now, "confirmed")

@@ -31,10 +31,15 @@ class StateStore(Protocol):
 
 
 class Kind(StrEnum):
-    """What the unit asked: a yes/no confirmation, or which of several items was meant."""
+    """What the unit asked: a yes/no confirmation, which of several items or readings was meant, or a missing
+    slot."""
 
     CONFIRM = "confirm"
     CHOOSE = "choose"
+    #: which of the command's close readings was said ("Four or five bottles of vanilla syrup?")
+    DOUBT = "doubt"
+    #: a slot the command lacks ("How many cases of lemons?")
+    SLOT = "slot"
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,8 @@ def command_to_state(command: Command) -> dict[str, Any]:
         "within_days": command.within_days,
         "resolver": command.resolver.value,
         "text": command.text,
+        "missing": command.missing,
+        "rivals": [command_to_state(rival) for rival in command.rivals],
     }
 
 
@@ -96,6 +103,8 @@ def command_from_state(data: dict[str, Any]) -> Command:
         within_days=data.get("within_days"),
         resolver=Resolver(data.get("resolver", Resolver.GRAMMAR.value)),
         text=str(data.get("text", "")),
+        missing=data.get("missing"),
+        rivals=tuple(command_from_state(rival) for rival in data.get("rivals") or ()),
     )
 
 

@@ -33,6 +33,8 @@ class Reason(StrEnum):
     ROUTINE = "routine"
     NOT_A_CHANGE = "not_a_change"
     AMBIGUOUS = "ambiguous"
+    #: another reading of the same audio, close to this one, would change stock differently
+    DOUBT = "doubt"
     LLM = "llm"
     RUNNER_UP = "runner_up"
     LOW_CONFIDENCE = "low_confidence"
@@ -89,6 +91,7 @@ def decide(
         return Decision(Mode.NONE, Reason.NOT_A_CHANGE)
     checks = (
         (command.ambiguous, Reason.AMBIGUOUS),
+        (bool(command.rivals), Reason.DOUBT),
         (config.confirm_llm and command.resolver == Resolver.LLM, Reason.LLM),
         (command.resolver == Resolver.GRAMMAR_RUNNER_UP, Reason.RUNNER_UP),
         (command.confidence < config.min_confidence, Reason.LOW_CONFIDENCE),

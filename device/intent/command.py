@@ -67,6 +67,10 @@ class Command:
     resolver: Resolver = Resolver.GRAMMAR
     #: the transcript this came from
     text: str = field(default="", compare=False)
+    #: a slot the cook left unsaid that a stock change needs ("quantity": "a few cases of lemons"): asked for
+    missing: str | None = None
+    #: other readings of the same audio, close to this one, that would change stock differently: asked about
+    rivals: tuple[Command, ...] = field(default=(), compare=False)
 
     @property
     def changes_stock(self) -> bool:
@@ -96,3 +100,22 @@ def _number(value: float | None) -> float | int | None:
     if value is None:
         return None
     return int(value) if float(value).is_integer() else value
+
+
+_SLOTS = ("action", "item", "quantity", "unit", "location", "to_location")
+
+
+def slots(command: Command) -> tuple[object, ...]:
+    """What a command changes, slot by slot (confidence, text and the like left out)."""
+    return tuple(getattr(command, key) for key in _SLOTS)
+
+
+def differing(a: Command, b: Command) -> tuple[str, ...]:
+    """The slots in which two commands differ."""
+    return tuple(key for key in _SLOTS if getattr(a, key) != getattr(b, key))
+
+
+def with_rivals(command: Command, others: list[Command]) -> Command:
+    """``command`` carrying the stock changes among ``others`` that differ from it (a doubt to ask about)."""
+    rivals = tuple(o for o in others if o.changes_stock and differing(command, o))
+    return command.with_(rivals=rivals) if rivals and command.changes_stock else command

@@ -198,6 +198,7 @@ class Grammar:
             candidates=match.candidates,
             unmatched=unmatched,
             text=raw,
+            missing=_missing(action, quantity, amount, words),
         )
 
     def _hide_numbered_names(self, words: list[str]) -> list[str]:
@@ -240,6 +241,8 @@ def _quantity(action: Action, amount: Amount | None, words: Sequence[str]) -> tu
     """The quantity to record and how much to trust it: 1 for "a case" or a bare "add oat milk"."""
     if action in (Action.OUT, Action.QUERY):
         return None, 1.0
+    if amount is not None and amount.value is None:
+        return None, 0.8  # "few cases of lemons": a unit, but how many was not heard
     if amount is not None and amount.value is not None:
         return amount.value, _AMOUNT_TRUST.get(amount.how, 0.9)
     if action is Action.SET:
@@ -251,6 +254,21 @@ def _quantity(action: Action, amount: Amount | None, words: Sequence[str]) -> tu
     if action is Action.MOVE or (definite(words) and action is not Action.ADD):
         return None, 0.85  # "move the salmon", "toss the spinach": that stock, amount not said
     return 1.0, 0.9
+
+
+def _missing(
+    action: Action, quantity: float | None, amount: Amount | None, words: Sequence[str]
+) -> str | None:
+    """The slot a stock change lacks: "quantity" for an add or set without one, and for a use, waste or move
+    whose amount was vague or not heard ("toss a few tomatoes", "move forward bottles of ...")."""
+    if quantity is not None or action in (Action.OUT, Action.QUERY):
+        return None
+    if action in (Action.ADD, Action.SET):
+        return "quantity"
+    unheard = amount is not None and amount.value is None
+    if action in (Action.USE, Action.WASTE, Action.MOVE) and (unheard or vague_amount(words)):
+        return "quantity"
+    return None
 
 
 def _split_by_verb(tokens: Sequence[str], taken: set[int], verb_words: frozenset[int]) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from device.intent.locations import LocationMatcher
 from device.intent.numbers import ARTICLES, parse_number
-from device.intent.units import UnitLexicon
+from device.intent.units import UnitLexicon, singular
 
 #: prepositions before a place, and the role they give it
 PREPOSITIONS: dict[tuple[str, ...], str] = {
@@ -171,7 +171,10 @@ def find_amount(tokens: Sequence[str], units: UnitLexicon) -> tuple[Amount | Non
         if found is None or found[1] >= len(tokens) or tokens[found[1]] != "of":
             continue
         if i == 0 or tokens[i - 1] not in ("the", "by"):  # "case of prosecco", not "the case of ..."
-            return Amount(1.0, found[0], "unit", i, found[1]), 1
+            said = tokens[found[1] - 1]
+            # "cases of lemons" with no number before it: how many was not heard ("few cases", "forward bottles")
+            plural = singular(said) != said and units.is_unit(singular(said))
+            return Amount(None if plural else 1.0, found[0], "unit", i, found[1]), 1
     return None, 0
 
 

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import date
 
 from device.errors import StoreError
-from device.intent.command import Action, Command, Resolver
+from device.intent.command import Action, Command, Resolver, differing
 from device.inventory import replies
 from device.inventory.catalog import Catalogue, Item
 from device.inventory.planning import Plan, Planning, Result, refused
@@ -152,6 +152,28 @@ class Inventory(Planning):
         source = command.location or (item.location if defaulted else None)
         act = str(command.action)
         return replies.question(act, item, command.quantity, command.unit, source, command.to_location)
+
+    def ask_missing(self, command: Command) -> str | None:
+        """The question for the slot ``command`` lacks (``How many cases of lemons?``); None when its item is
+        not one of the catalogue's (then planning refuses it in words of its own)."""
+        item = self.store.catalogue().get(command.item or "")
+        if item is None or command.missing != "quantity":
+            return None
+        return replies.how_many(item, command.unit)
+
+    def ask_which(self, command: Command, rival: Command) -> str:
+        """The question naming only what two readings disagree on: ``4 or 5 bottles of vanilla syrup?``."""
+        catalogue = self.store.catalogue()
+        item, other = catalogue.get(command.item or ""), catalogue.get(rival.item or "")
+        apart = set(differing(command, rival))
+        if item is not None and apart <= {"quantity", "unit"}:
+            return replies.which_amount(
+                item, (command.quantity or 0, command.unit), (rival.quantity or 0, rival.unit)
+            )
+        if item is not None and other is not None and apart == {"item"}:
+            return replies.capital(f"{item.name} or {other.name}?")
+        first, second = self.describe(command).rstrip("?"), self.describe(rival).rstrip("?")
+        return f"{first}, or {second[:1].lower()}{second[1:]}?"
 
     # --- answering ---
     def _answer(self, command: Command) -> Result:

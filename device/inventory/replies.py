@@ -350,6 +350,26 @@ def how_much(item: Item) -> str:
     return f"I didn't catch how {'many' if many else 'much'} {item.name}."
 
 
+def how_many(item: Item, unit: str | None) -> str:
+    """The question for an amount the cook did not say: ``How many cases of lemons?``."""
+    said = canonical(unit or item.unit)
+    if said == "each":
+        return f"How many {noun(item, 2)}?"
+    if said == "dozen":
+        return f"How many dozen {noun(item, 2)}?"
+    many = said not in ("kilogram", "gram", "litre", "millilitre")
+    return f"How {'many' if many else 'much'} {pluralise(said) if many else said} of {item.name}?"
+
+
+def which_amount(item: Item, first: tuple[float, str | None], second: tuple[float, str | None]) -> str:
+    """Two amounts of one item that Whisper could not tell apart: ``4 or 5 bottles of vanilla syrup?``, ``1
+    tray of eggs or 1 egg?``."""
+    (q1, u1), (q2, u2) = first, second
+    if canonical(u1 or item.unit) == canonical(u2 or item.unit):
+        return f"{number(q1)} or {amount(q2, u2, item)}?"
+    return f"{amount(q1, u1, item)} or {amount(q2, u2, item)}?"
+
+
 def not_positive() -> str:
     return "The amount has to be more than zero."
 

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from device.errors import LarderError, StageTimeout
-from device.intent.command import Resolver
+from device.intent.command import Resolver, with_rivals
 from device.pipeline import events as ev
 from device.pipeline.endpointing import Endpoint, EndpointConfig, Endpointer
 from device.pipeline.speaking import ReplySpeaker
@@ -260,6 +260,8 @@ class VoicePipeline:
             if transcript.rank and command.resolver is Resolver.GRAMMAR:
                 # read from the recogniser's second guess: worth a yes before it changes stock
                 command = dataclasses.replace(command, resolver=Resolver.GRAMMAR_RUNNER_UP)
+            if transcript.rivals:  # close readings that mean another change: the dialogue asks which
+                command = with_rivals(command, [await self.resolver.resolve(t) for t in transcript.rivals])
             resolved = time.monotonic()
             self.bus.publish(
                 ev.CommandResolved(command=command, seconds=resolved - heard, audio_s=self.audio_s)

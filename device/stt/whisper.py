@@ -10,6 +10,12 @@ guess*. When the best hearing does not read as a command (``accept``, the gramma
 the same encoding lists the runners-up and the first that reads as one is used, marked with its ``rank``
 (measured on 96 bench clips: 42 -> 49 right, +0.2 s only on those clips).
 
+With ``Readings`` (the grammar's side), every hearing is also *scored*: the grammar proposes readings near what
+was heard (number and unit words that sound alike: "few"/"two", "forward"/"four", "tree"/"tray"), Whisper's
+decoder gives each its log-probability on the audio it already encoded (``score``: one batched forced pass, no
+second encoder run), and the grammar chooses: the best hearing when it reads as a command, else the best-scoring
+reading that does, with any reading that means something else and scores close to it as a *rival*.
+
 ``WhisperSpeechToText`` implements ``protocols.SpeechToText``: a session buffers the command's chunks,
 ``finish`` transcribes them off the event loop with the catalogue prompt, and the audio is dropped as soon as
 it is read.
@@ -22,7 +28,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +37,7 @@ import numpy as np
 
 from device.errors import SttError
 from device.inventory.catalog import Catalogue
-from device.protocols import SAMPLE_RATE, Audio, SpeechToText, Transcript
+from device.protocols import SAMPLE_RATE, Audio, Reading, Readings, SpeechToText, Transcript
 from device.settings import Settings, WhisperModelName
 from device.stt.prompt import initial_prompt
 
@@ -68,6 +74,7 @@ class Hearing:
     transcript: Transcript
     encoded: Any = None  # ctranslate2.StorageView; None when nothing was decoded (silence)
     prompt: tuple[int, ...] = ()
+    frames: int = 0  # mel frames holding audio (the rest of the 30 s window is padding)
 
 
 def models_dir(settings: Settings) -> Path:
@@ -173,6 +180,7 @@ class WhisperEngine:
         with self._lock:
             try:
                 features = self._model.feature_extractor(samples)
+                frames = min(int(features.shape[-1]) - 1, self._model.feature_extractor.nb_max_frames)
                 encoded = self._model.encode(self._pad_or_trim(features[:, : features.shape[-1] - 1]))
                 if wanted is not None and not wanted():
                     return Hearing(Transcript(text="", engine=self.name, confidence=None))
@@ -184,26 +192,85 @@ class WhisperEngine:
         if result.no_speech_prob > NO_SPEECH_PROB and logprob <= LOW_LOGPROB:
             text = ""  # the model's own verdict: not speech (faster-whisper drops such a window)
         confidence = round(math.exp(logprob), 3) if text else None
-        return Hearing(Transcript(text=text, engine=self.name, confidence=confidence), encoded, tokens)
+        hearing = Transcript(text=text, engine=self.name, confidence=confidence)
+        return Hearing(hearing, encoded, tokens, frames)
 
-    def second_guess(self, hearing: Hearing, accept: Accept) -> Transcript:
+    def second_guess(self, hearing: Hearing, accept: Accept, readings: Readings | None = None) -> Transcript:
         """The best transcript if ``accept`` takes it (or it is empty); else the first runner-up it takes, with
-        its ``rank``; else the best, unchanged."""
+        its ``rank``; else the best, unchanged. With ``readings``, the hearings and the readings it proposes
+        are scored and it chooses (see the module's docstring)."""
         best = hearing.transcript
-        if hearing.encoded is None or not best.text or accept(best.text):
+        if hearing.encoded is None or not best.text:
             return best
+        accepted = accept(best.text)
+        if accepted and readings is None:
+            return best
+        heard = [Reading(best.text, 0.0, 0)]
+        if not accepted:
+            heard += [r for r in self._runners_up(hearing) if r.text != best.text]
+        if readings is not None:
+            return self._choose(hearing, heard, readings)
+        for reading in heard[1:]:
+            if accept(reading.text):
+                log.info("second guess: %r for %r", reading.text, best.text)
+                return replace(
+                    best, text=reading.text, confidence=round(math.exp(reading.score), 3), rank=reading.rank
+                )
+        return best
+
+    def _runners_up(self, hearing: Hearing) -> list[Reading]:
+        """The beam search's hypotheses over the same encoding, with their mean log-probability per token."""
         with self._lock:
             try:
                 result = self._generate(hearing.encoded, hearing.prompt, beams=ALTERNATIVES)
             except (RuntimeError, ValueError) as exc:
                 log.warning("Whisper's second guess failed: %s", exc)
-                return best
-        for rank in range(len(result.sequences_ids)):
-            text, logprob = self._text(result, rank)
-            if text and text != best.text and accept(text):
-                log.info("second guess: %r for %r", text, best.text)
-                return replace(best, text=text, confidence=round(math.exp(logprob), 3), rank=rank + 1)
-        return best
+                return []
+        found = [(*self._text(result, rank), rank + 1) for rank in range(len(result.sequences_ids))]
+        return [Reading(text, logprob, rank) for text, logprob, rank in found if text]
+
+    def _choose(self, hearing: Hearing, heard: list[Reading], readings: Readings) -> Transcript:
+        best = hearing.transcript
+        texts = list(dict.fromkeys(r.text for r in heard))
+        ranks = {r.text: r.rank for r in reversed(heard)}
+        proposed = [t for t in readings.propose(texts) if t not in ranks]
+        for offset, text in enumerate(proposed, start=len(heard)):
+            ranks[text] = offset
+        texts += proposed
+        scores = self.score(hearing, texts)
+        if scores is None:  # scoring failed: the first hearing that reads as a command, unscored
+            taken = next((t for t in texts if readings.accept(t)), best.text)
+            return replace(best, text=taken, rank=ranks[taken])
+        choice = readings.choose([Reading(t, s, ranks[t]) for t, s in zip(texts, scores, strict=True)])
+        if choice.text == best.text and not choice.rivals:
+            return best
+        log.info("reading %r (rank %d) for %r; rivals %s", choice.text, choice.rank, best.text, choice.rivals)
+        confidence = best.confidence if choice.rank == 0 else None
+        return replace(best, text=choice.text, rank=choice.rank, rivals=choice.rivals, confidence=confidence)
+
+    def score(self, hearing: Hearing, texts: Sequence[str]) -> list[float] | None:
+        """Whisper's log-probability of each text (its tokens and the end of text) as the transcript of the
+        audio ``hearing`` encoded, without the prompt: one batched forced decoder pass, no encoder run. None
+        when the pass fails (logged)."""
+        if hearing.encoded is None or not texts:
+            return [] if not texts else None
+        import ctranslate2
+
+        eot = self._tokenizer.eot
+        tokens = [[*self._tokenizer.encode(" " + text.strip()), eot] for text in texts]
+        start = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
+        with self._lock:
+            try:
+                features = ctranslate2.StorageView.from_array(
+                    np.repeat(np.asarray(hearing.encoded), len(texts), axis=0)
+                )
+                found = self._model.model.align(
+                    features, start, tokens, [max(hearing.frames, 2)] * len(texts)
+                )
+            except (RuntimeError, ValueError) as exc:
+                log.warning("Whisper could not score %d readings: %s", len(texts), exc)
+                return None
+        return [float(np.log(np.maximum(r.text_token_probs, 1e-12)).sum()) for r in found]
 
     def _prompt_tokens(self, prompt: str | None) -> list[int]:
         previous = self._tokenizer.encode(" " + prompt.strip()) if prompt else []
@@ -233,10 +300,13 @@ class WhisperEngine:
 class _WhisperSession:
     """Buffers one command's chunks; ``finish`` transcribes them and forgets the audio."""
 
-    def __init__(self, engine: WhisperEngine, prompt: str, accept: Accept | None) -> None:
+    def __init__(
+        self, engine: WhisperEngine, prompt: str, accept: Accept | None, readings: Readings | None = None
+    ) -> None:
         self._engine = engine
         self._prompt = prompt
-        self._accept = accept
+        self._accept = readings.accept if readings is not None else accept
+        self._readings = readings
         self._chunks: list[Audio] = []
         self._samples = 0
         self._drafted: Hearing | None = None
@@ -263,8 +333,13 @@ class _WhisperSession:
         audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.int16)
         self._drop()
         try:
+            if self._readings is None:
+                return await asyncio.to_thread(
+                    self._engine.transcribe, audio, prompt=self._prompt, accept=self._accept
+                )
+            hearing = await asyncio.to_thread(self._engine.hear, audio, prompt=self._prompt)
             return await asyncio.to_thread(
-                self._engine.transcribe, audio, prompt=self._prompt, accept=self._accept
+                self._engine.second_guess, hearing, self._readings.accept, self._readings
             )
         finally:
             del audio  # privacy: the command audio lives no longer than its transcription
@@ -290,7 +365,7 @@ class _WhisperSession:
         if hearing is None or hearing.transcript is not draft or self._accept is None:
             return draft
         if self._guessed is None or self._guessed[0] is not draft:
-            guess = await asyncio.to_thread(self._engine.second_guess, hearing, self._accept)
+            guess = await asyncio.to_thread(self._engine.second_guess, hearing, self._accept, self._readings)
             self._guessed = (draft, guess)
         return self._guessed[1]
 
@@ -324,12 +399,21 @@ class WhisperSpeechToText:
 
     name = "whisper"
 
-    def __init__(self, engine: WhisperEngine, catalogue: Catalogue, *, accept: Accept | None = None) -> None:
+    def __init__(
+        self,
+        engine: WhisperEngine,
+        catalogue: Catalogue,
+        *,
+        accept: Accept | None = None,
+        readings: Readings | None = None,
+    ) -> None:
         self.engine = engine
         self.prompt = initial_prompt(catalogue, count_tokens=engine.count_tokens)
         #: the grammar's test that a transcript reads as a command; with it, a rejected best hearing gets a
         #: second guess
         self.accept = accept
+        #: the grammar's readings: with them, every hearing is scored against its neighbours (module docstring)
+        self.readings = readings
 
     def set_catalogue(self, catalogue: Catalogue) -> None:
         """Use a new catalogue's vocabulary from the next session on."""
@@ -337,7 +421,7 @@ class WhisperSpeechToText:
 
     async def start(self, on_interim: Callable[[Transcript], None] | None = None) -> _WhisperSession:
         """A new session; Whisper has no interim results, so ``on_interim`` is never called."""
-        return _WhisperSession(self.engine, self.prompt, self.accept)
+        return _WhisperSession(self.engine, self.prompt, self.accept, self.readings)
 
 
 if TYPE_CHECKING:  # mypy proves the classes implement the protocols

@@ -1,0 +1,147 @@
+"""Readings of a command's audio near what the recogniser heard, and the choice between them. Pure.
+
+Whisper tiny.en in kitchen noise confuses words that sound alike, and the worst of those confusions are numbers and
+units: "two cases" heard as "few cases", "move four bottles" as "move forward bottles", "one tray of eggs" as
+"one tree of eggs". ``GrammarReadings.propose`` lists the readings one such swap away from each hearing (number
+words and their sound-alikes, the catalogue's units by sound); the speech engine scores every reading on the
+audio it already encoded; ``choose`` takes the best hearing when it reads as a command (else the best-scoring
+reading that does), and names as *rivals* the readings that mean another stock change and score within
+``MARGIN`` of it. A command with a rival is never applied without a question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rapidfuzz import fuzz
+
+from device.intent.command import slots
+from device.intent.grammar import Grammar
+from device.intent.numbers import ONES, TEENS, TENS
+from device.intent.resolver import reads_as_command
+from device.intent.sounds import sound_key
+from device.intent.units import plural, singular
+from device.inventory.catalog import Catalogue
+from device.protocols import Choice, Reading
+
+#: a rival scoring within this many nats (summed log-probability) of the reading taken puts it in doubt
+MARGIN = 4.0
+#: readings proposed per hearing, at most (each costs a little of the scoring pass)
+MAX_PROPOSALS = 12
+#: rivals named in a question, at most
+MAX_RIVALS = 1
+#: how alike (0-100) the sound of a word and of a catalogue unit must be for the unit to be proposed
+UNIT_SOUND = 75.0
+
+_TEEN_TENS = (
+    ("thirteen", "thirty"),
+    ("fourteen", "forty"),
+    ("fifteen", "fifty"),
+    ("sixteen", "sixty"),
+    ("seventeen", "seventy"),
+    ("eighteen", "eighty"),
+    ("nineteen", "ninety"),
+)
+#: words heard -> the number words they may have been (sound-alikes both ways, and neighbours in noise)
+NEAR: dict[str, tuple[str, ...]] = {
+    "two": ("few", "ten"),
+    "few": ("two",),
+    "to": ("two",),
+    "too": ("two",),
+    "three": ("tree", "free"),
+    "tree": ("three",),
+    "free": ("three",),
+    "four": ("for", "five"),
+    "for": ("four",),
+    "fore": ("four",),
+    "forward": ("four",),
+    "five": ("four", "nine"),
+    "fine": ("five",),
+    "nine": ("five",),
+    "six": ("sixteen",),
+    "sex": ("six",),
+    "seven": ("eleven",),
+    "eleven": ("seven",),
+    "eight": ("eighteen",),
+    "ate": ("eight",),
+    "ten": ("two",),
+    "won": ("one",),
+    **{teen: (tens,) for teen, tens in _TEEN_TENS},
+    **{tens: (teen,) for teen, tens in _TEEN_TENS},
+}
+_VALUES = {**ONES, **TEENS, **TENS}
+_WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*|\d+")
+
+
+class GrammarReadings:
+    """``protocols.Readings`` over the grammar of a catalogue (``set_catalogue`` follows a new one)."""
+
+    def __init__(self, catalogue: Catalogue, min_confidence: float = 0.6) -> None:
+        self.min_confidence = min_confidence
+        self.set_catalogue(catalogue)
+
+    def set_catalogue(self, catalogue: Catalogue) -> None:
+        self.grammar = Grammar(catalogue)
+        units = {u for item in catalogue.items for u in (item.unit, *item.packs)} - {"each"}
+        self._units = {unit: sound_key(unit) for unit in sorted(units) if " " not in unit}
+
+    def accept(self, text: str) -> bool:
+        return reads_as_command(self.grammar.parse(text), self.min_confidence)
+
+    def propose(self, heard: Sequence[str]) -> list[str]:
+        """Readings one word away from each hearing: numbers and their sound-alikes, units by sound."""
+        found: dict[str, None] = {}
+        for text in heard:
+            for match in _WORD.finditer(text):
+                for word in self._near(match.group()):
+                    found.setdefault(_swap(text, match, word))
+        return [t for t in found if t not in heard][:MAX_PROPOSALS]
+
+    def choose(self, scored: Sequence[Reading]) -> Choice:
+        """The reading to take and its close rivals (see the module's docstring). ``scored[0]`` is the best
+        hearing."""
+        if not scored:
+            return Choice("")
+        best = scored[0]
+        parsed = {r.text: self.grammar.parse(r.text) for r in scored}
+        valid = [r for r in scored if reads_as_command(parsed[r.text], self.min_confidence)]
+        if not valid:
+            return Choice(best.text)
+        taken = best if valid[0] is best else max(valid, key=lambda r: r.score)
+        command = parsed[taken.text]
+        rivals: dict[tuple[object, ...], Reading] = {}
+        if command.changes_stock:
+            for r in sorted(valid, key=lambda r: -r.score):
+                other = parsed[r.text]
+                key = slots(other)
+                if (
+                    other.changes_stock
+                    and key != slots(command)
+                    and key not in rivals
+                    and r.score >= taken.score - MARGIN
+                ):
+                    rivals[key] = r
+        return Choice(taken.text, taken.rank, tuple(r.text for r in list(rivals.values())[:MAX_RIVALS]))
+
+    def _near(self, word: str) -> list[str]:
+        lower = word.lower()
+        if lower.isdigit():
+            value = int(lower)
+            names = [name for name, v in _VALUES.items() if v == value]
+            near = [n for name in names for n in NEAR.get(name, ()) if n in _VALUES]
+            return [str(_VALUES[n]) for n in near]
+        words = list(NEAR.get(lower, ()))
+        key = sound_key(singular(lower))
+        if len(key) >= 2 and lower not in _VALUES:
+            for unit, unit_key in self._units.items():
+                if unit != singular(lower) and fuzz.ratio(key, unit_key) >= UNIT_SOUND:
+                    words.append(plural(unit) if singular(lower) != lower else unit)
+        return words
+
+
+def _swap(text: str, match: re.Match[str], word: str) -> str:
+    said = match.group()
+    if said[:1].isupper():
+        word = word[:1].upper() + word[1:]
+    return text[: match.start()] + word + text[match.end() :]
