@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rapidfuzz import fuzz
-
 from device.intent.command import slots
 from device.intent.grammar import Grammar
+from device.intent.matching import STOPWORDS
 from device.intent.numbers import ONES, TEENS, TENS
 from device.intent.resolver import reads_as_command
 from device.intent.sounds import sound_key
@@ -31,8 +30,6 @@ MARGIN = 4.0
 MAX_PROPOSALS = 12
 #: rivals named in a question, at most
 MAX_RIVALS = 1
-#: how alike (0-100) the sound of a word and of a catalogue unit must be for the unit to be proposed
-UNIT_SOUND = 75.0
 
 _TEEN_TENS = (
     ("thirteen", "thirty"),
@@ -84,7 +81,7 @@ class GrammarReadings:
     def set_catalogue(self, catalogue: Catalogue) -> None:
         self.grammar = Grammar(catalogue)
         units = {u for item in catalogue.items for u in (item.unit, *item.packs)} - {"each"}
-        self._units = {unit: sound_key(unit) for unit in sorted(units) if " " not in unit}
+        self._units = {unit: _consonants(unit) for unit in sorted(units) if " " not in unit}
 
     def accept(self, text: str) -> bool:
         return reads_as_command(self.grammar.parse(text), self.min_confidence)
@@ -132,12 +129,18 @@ class GrammarReadings:
             near = [n for name in names for n in NEAR.get(name, ()) if n in _VALUES]
             return [str(_VALUES[n]) for n in near]
         words = list(NEAR.get(lower, ()))
-        key = sound_key(singular(lower))
-        if len(key) >= 2 and lower not in _VALUES:
-            for unit, unit_key in self._units.items():
-                if unit != singular(lower) and fuzz.ratio(key, unit_key) >= UNIT_SOUND:
-                    words.append(plural(unit) if singular(lower) != lower else unit)
+        said = singular(lower)
+        skeleton = _consonants(said)
+        if len(skeleton) >= 2 and lower not in _VALUES and lower not in STOPWORDS:
+            for unit, unit_skeleton in self._units.items():
+                if unit != said and unit_skeleton == skeleton:
+                    words.append(plural(unit) if said != lower else unit)
         return words
+
+
+def _consonants(word: str) -> str:
+    """The consonants of how a word sounds ("tree", "tray" -> "tr"; "bags", "packs" -> "pks")."""
+    return "".join(c for c in sound_key(word) if c not in "aeo")
 
 
 def _swap(text: str, match: re.Match[str], word: str) -> str:

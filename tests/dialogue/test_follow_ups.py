@@ -143,3 +143,18 @@ def test_an_answer_naming_neither_reading_asks_again(
     )
     again = dialogue.handle(grammar.parse("seven"), T0 + 2)
     assert again.expects_answer and "4 or 5 bottles" in again.reply and store.journal() == []
+
+
+def test_a_question_survives_a_restart_with_its_rivals_and_missing_slot(
+    tmp_path: Path, grammar: Grammar
+) -> None:
+    command = doubtful(grammar, "add four bottles of vanilla syrup", "add five bottles of vanilla syrup")
+    with Store.open(tmp_path / "restart.db") as first:
+        Dialogue(Inventory(first), first, PolicyConfig()).handle(command, T0)
+    with Store.open(tmp_path / "restart.db") as second:
+        dialogue = Dialogue(Inventory(second), second, PolicyConfig())
+        pending = dialogue.pending
+        assert pending is not None and pending.kind == Kind.DOUBT
+        assert [r.quantity for r in pending.command.rivals] == [5]
+        assert dialogue.handle(grammar.parse("five please"), T0 + 2).status == "applied"
+        assert second.quantity("vanilla syrup") == 5
