@@ -213,6 +213,13 @@ class Settings(BaseSettings):
     min_confidence: float = Field(
         default=0.6, ge=0, le=1, description="Below this a parse counts as unclear."
     )
+    apply_confidence: float = Field(
+        default=0.85,
+        ge=0,
+        le=1,
+        description="A stock change read with less confidence than this asks first (a number heard as a "
+        "sound-alike, a unit or item matched by sound, words the grammar could not place).",
+    )
     score_readings: bool = Field(
         default=True,
         description="Offline Whisper scores readings near each hearing (sound-alike numbers and units) on the "

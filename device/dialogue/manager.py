@@ -164,7 +164,10 @@ class Dialogue:
             return None
         if pending.kind == Kind.SLOT:
             quantity = answers.amount_in(command)
-            return None if quantity is None else pending.command.with_(quantity=quantity, missing=None)
+            if quantity is None:
+                return None
+            # the question read the rest back ("How many cases of lemons?"): the answer settles all of it
+            return pending.command.with_(quantity=quantity, missing=None, confidence=1.0)
         if pending.kind == Kind.DOUBT:
             chosen = answers.pick_reading(command, (pending.command, *pending.command.rivals))
             return None if chosen is None else chosen.with_(rivals=())

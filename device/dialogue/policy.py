@@ -47,10 +47,13 @@ class Reason(StrEnum):
 @dataclass(frozen=True)
 class PolicyConfig:
     """The policy's knobs. ``large_factor``: a change above this many times par (or stock, if larger) asks
-    first.
+    first. ``apply_confidence``: a stock change read with less confidence than this is asked about first (the
+    grammar scores below it a number heard as a sound-alike, a unit or item matched by sound, or two words it
+    could not place).
     """
 
     min_confidence: float = 0.6
+    apply_confidence: float = 0.85
     large_factor: float = 3.0
     confirm_llm: bool = True
     confirm_out: bool = True
@@ -58,7 +61,11 @@ class PolicyConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PolicyConfig:
-        return cls(min_confidence=settings.min_confidence, large_factor=settings.large_quantity_factor)
+        return cls(
+            min_confidence=settings.min_confidence,
+            apply_confidence=settings.apply_confidence,
+            large_factor=settings.large_quantity_factor,
+        )
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,7 @@ def decide(
         (bool(command.rivals), Reason.DOUBT),
         (config.confirm_llm and command.resolver == Resolver.LLM, Reason.LLM),
         (command.resolver == Resolver.GRAMMAR_RUNNER_UP, Reason.RUNNER_UP),
-        (command.confidence < config.min_confidence, Reason.LOW_CONFIDENCE),
+        (command.confidence < max(config.min_confidence, config.apply_confidence), Reason.LOW_CONFIDENCE),
         (config.confirm_out and command.action == Action.OUT, Reason.OUT),
         # "toss the spinach": all of it, like marking it out
         (command.action in (Action.USE, Action.WASTE) and command.quantity is None, Reason.ALL_OF_IT),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from device.intent.command import slots
+from device.intent.command import Command, slots
 from device.intent.grammar import Grammar
 from device.intent.matching import STOPWORDS
 from device.intent.numbers import ONES, TEENS, TENS
@@ -87,9 +87,10 @@ class GrammarReadings:
         return reads_as_command(self.grammar.parse(text), self.min_confidence)
 
     def propose(self, heard: Sequence[str]) -> list[str]:
-        """Readings one word away from each hearing: numbers and their sound-alikes, units by sound."""
+        """Readings one word away from each hearing that reads as a command: numbers and their sound-alikes,
+        units by sound."""
         found: dict[str, None] = {}
-        for text in heard:
+        for text in filter(self.accept, heard):  # a doubt about a command; chatter stays chatter
             for match in _WORD.finditer(text):
                 for word in self._near(match.group()):
                     found.setdefault(_swap(text, match, word))
@@ -111,15 +112,23 @@ class GrammarReadings:
         if command.changes_stock:
             for r in sorted(valid, key=lambda r: -r.score):
                 other = parsed[r.text]
-                key = slots(other)
+                key = self._effect(other)
                 if (
                     other.changes_stock
-                    and key != slots(command)
+                    and not other.missing  # "few cases": names no other amount
+                    and key != self._effect(command)
                     and key not in rivals
                     and r.score >= taken.score - MARGIN
                 ):
                     rivals[key] = r
         return Choice(taken.text, taken.rank, tuple(r.text for r in list(rivals.values())[:MAX_RIVALS]))
+
+    def _effect(self, command: Command) -> tuple[object, ...]:
+        """A command's slots, with an unnamed place read as the item's own ("to the walk-in" = not said)."""
+        item = self.grammar.catalogue.get(command.item or "")
+        if command.location is None and item is not None:
+            command = command.with_(location=item.location)
+        return slots(command)
 
     def _near(self, word: str) -> list[str]:
         lower = word.lower()

@@ -46,8 +46,26 @@ CASES = [
         Reason.LOW_CONFIDENCE,
     ),
     (
+        "below the threshold for applying at once: a number heard as a sound-alike",
+        Command(Action.ADD, OAT, 4, confidence=0.825),
+        24,
+        0,
+        4,
+        Mode.EXPLICIT,
+        Reason.LOW_CONFIDENCE,
+    ),
+    (
+        "a close rival reading",
+        Command(Action.ADD, OAT, 4, rivals=(Command(Action.ADD, OAT, 5),)),
+        24,
+        0,
+        4,
+        Mode.EXPLICIT,
+        Reason.DOUBT,
+    ),
+    (
         "at the threshold",
-        Command(Action.ADD, OAT, 3, confidence=0.6),
+        Command(Action.ADD, OAT, 3, confidence=0.85),
         24,
         0,
         3,
@@ -133,7 +151,9 @@ def test_policy_table(
 
 
 def test_config_switches_turn_rules_off() -> None:
-    relaxed = PolicyConfig(confirm_llm=False, confirm_out=False, confirm_set_zero=False, min_confidence=0.3)
+    relaxed = PolicyConfig(
+        confirm_llm=False, confirm_out=False, confirm_set_zero=False, min_confidence=0.3, apply_confidence=0.3
+    )
     for command in (
         Command(Action.ADD, OAT, 3, resolver=Resolver.LLM),
         Command(Action.OUT, OAT),
@@ -144,9 +164,11 @@ def test_config_switches_turn_rules_off() -> None:
 
 
 def test_config_from_settings() -> None:
-    settings = Settings(min_confidence=0.8, large_quantity_factor=5, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        min_confidence=0.8, apply_confidence=0.9, large_quantity_factor=5, _env_file=None
+    )
     config = PolicyConfig.from_settings(settings)
-    assert (config.min_confidence, config.large_factor) == (0.8, 5)
+    assert (config.min_confidence, config.apply_confidence, config.large_factor) == (0.8, 0.9, 5)
     assert decide(Command(Action.ADD, OAT, 100), par=24, stock=0, base_quantity=100, config=config).mode == (
         Mode.IMPLICIT
     )

@@ -41,6 +41,7 @@ def test_proposals_keep_the_hearing_out_and_are_bounded(readings: GrammarReading
     found = readings.propose([heard])
     assert heard not in found and len(found) == len(set(found)) <= 12
     assert readings.propose(["How's it going?"]) == []
+    assert readings.propose(["One out of that white clean."]) == []  # chatter is not made into a command
 
 
 def reading(text: str, score: float, rank: int = 0) -> Reading:
@@ -81,6 +82,19 @@ def reading(text: str, score: float, rank: int = 0) -> Reading:
                 reading("Throw away sixteen avocados.", -4.0 - MARGIN - 1, 6),
             ],
             Choice("Throw away six avocados.", 1),
+        ),
+        # the item's own place said or not: the same change, no rival
+        (
+            [reading("Add 18 eggs to the walk-in.", -2.0), reading("Add 18 eggs to the walking.", -2.5, 1)],
+            Choice("Add 18 eggs to the walk-in."),
+        ),
+        # a reading that leaves the amount unsaid ("few") names no other amount: no rival
+        (
+            [
+                reading("Add two sleeves of paper cups.", -2.0),
+                reading("Add few sleeves of paper cups.", -2.5, 6),
+            ],
+            Choice("Add two sleeves of paper cups."),
         ),
         # nothing reads as a command: the hearing stands
         ([reading("How's it going?", -1.0), reading("How's it going.", -2.0, 1)], Choice("How's it going?")),
