@@ -25,7 +25,7 @@ from device.inventory.catalog import Catalogue
 from device.protocols import Choice, Reading
 
 #: a rival scoring within this many nats (summed log-probability) of the reading taken puts it in doubt
-MARGIN = 4.0
+MARGIN = 5.0
 #: readings proposed per hearing, at most (each costs a little of the scoring pass)
 MAX_PROPOSALS = 12
 #: rivals named in a question, at most
