@@ -47,8 +47,11 @@ def register(sub: Any) -> None:
     )
     run.add_argument("--replies", type=Path, help="with --input: write spoken replies as WAV files here")
     run.add_argument("--json", action="store_true", help="print pipeline events as JSON lines")
+    run.add_argument("--realtime", action="store_true", help="with --input: play the file at real-time pace")
     run.add_argument(
-        "--stay", action="store_true", help="with --input: keep running (the page, sync) after it, until Ctrl-C"
+        "--stay",
+        action="store_true",
+        help="with --input: keep running (the page, sync) after it, until Ctrl-C",
     )
     run.set_defaults(func=cmd_run)
 
@@ -157,7 +160,11 @@ async def _listen(args: argparse.Namespace, *, daemon: bool) -> int:
 
             configure_logging(unit.settings)
             return await run_daemon(
-                unit, args.input, replies_dir=args.replies, realtime=False, stay=args.stay and bool(args.input)
+                unit,
+                args.input,
+                replies_dir=args.replies,
+                realtime=args.realtime,
+                stay=args.stay and bool(args.input),
             )
         microphone = unit.microphone(args.input, realtime=args.realtime)
         speaker = unit.speaker(args.replies, device=False)

@@ -39,9 +39,11 @@ class PageServer:
 
     async def start(self) -> str | None:
         """Listen; the page's URL, or ``None`` (logged) when it cannot."""
-        runner = web.AppRunner(build_app(self.page), access_log=None, handle_signals=False)
+        runner = web.AppRunner(
+            build_app(self.page), access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port, shutdown_timeout=1.0)
+        site = web.TCPSite(runner, self.host, self.port)
         try:
             await site.start()
         except OSError as exc:
