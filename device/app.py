@@ -301,7 +301,9 @@ async def run_daemon(
 
 
 def metered(unit: Unit, microphone: Microphone) -> Microphone:
-    """The microphone, with its level published on the bus once a second (the unit's page shows it)."""
+    """The microphone, with its level published on the bus once a second for the unit's page (when it is on)."""
+    if not unit.settings.web_enabled:
+        return microphone
     from device.audio.level import LevelMeter
 
     return LevelMeter(microphone, unit.bus)

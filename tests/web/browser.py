@@ -7,7 +7,11 @@ thread of its own (so the blocking browser calls and the page's event loop run s
 from __future__ import annotations
 
 import asyncio
+import queue
+import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -121,3 +125,41 @@ def unlock(driver: Any, base: str, pin: str) -> None:
     driver.find_element(By.NAME, "pin").send_keys(pin)
     driver.find_element(By.CSS_SELECTOR, "form button").click()
     wait_for(lambda: "Unlocked" in driver.page_source, what="the unlocked page")
+
+
+class Larder:
+    """A ``larder`` process with the page on 127.0.0.1 at a free port; ``url`` once it says where."""
+
+    def __init__(self, args: list[str], env: dict[str, str], *, cwd: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "device", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=env, cwd=cwd,
+        )  # fmt: skip
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.stderr: list[str] = []
+        self.stdout: list[str] = []
+        for stream, kept in ((self.proc.stderr, self.stderr), (self.proc.stdout, self.stdout)):
+            threading.Thread(target=self._read, args=(stream, kept), daemon=True).start()
+
+    def _read(self, stream: Any, kept: list[str]) -> None:
+        for line in stream:
+            kept.append(line)
+            self.lines.put(line)
+
+    def url(self, timeout_s: float = 240.0) -> str:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=1.0)
+            except queue.Empty:
+                assert self.proc.poll() is None, "".join(self.stderr)
+                continue
+            found = re.search(r"the unit's page is at (http://127\.0\.0\.1:\d+)/", line)
+            if found:
+                return found.group(1)
+        raise AssertionError("the page never started: " + "".join(self.stderr))
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        return self.proc.wait(60)

@@ -10,11 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import os
-import queue
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +27,7 @@ from device.pipeline import events as ev
 from device.protocols import SAMPLE_RATE
 from device.web.pin import hash_pin
 from tests.web import browser
-from tests.web.browser import PageThread, chromium, close, unlock, wait_for
+from tests.web.browser import Larder, PageThread, chromium, close, unlock, wait_for
 from tests.web.conftest import PIN, demo_stock, make_unit
 
 pytestmark = [
@@ -191,44 +189,6 @@ def test_csv_downloads_parse(page: PageThread, driver: Any, downloads: Path) -> 
 # --- the real pipeline, as a person runs it ---
 
 
-class Larder:
-    """A ``larder`` process with the page on 127.0.0.1 at a free port; ``url`` once it says where."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "device", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, env=env, cwd=REPO,
-        )  # fmt: skip
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.stderr: list[str] = []
-        self.stdout: list[str] = []
-        for stream, kept in ((self.proc.stderr, self.stderr), (self.proc.stdout, self.stdout)):
-            threading.Thread(target=self._read, args=(stream, kept), daemon=True).start()
-
-    def _read(self, stream: Any, kept: list[str]) -> None:
-        for line in stream:
-            kept.append(line)
-            self.lines.put(line)
-
-    def url(self, timeout_s: float = 240.0) -> str:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=1.0)
-            except queue.Empty:
-                assert self.proc.poll() is None, "".join(self.stderr)
-                continue
-            found = re.search(r"the unit's page is at (http://127\.0\.0\.1:\d+)/", line)
-            if found:
-                return found.group(1)
-        raise AssertionError("the page never started: " + "".join(self.stderr))
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        return self.proc.wait(60)
-
-
 def _env(tmp_path: Path, **settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LARDER_")}
     env |= {
@@ -272,7 +232,7 @@ def test_a_command_through_larder_listen_shows_live_while_heard_and_confirm_appl
             deepgram_api_key=API_KEY,
             confirm_window_s="300",
         )
-        larder = Larder(["listen", "--web", "--realtime", "--input", str(wav)], env)
+        larder = Larder(["listen", "--web", "--realtime", "--input", str(wav)], env, cwd=REPO)
         try:
             base = larder.url()
             driver.get(base + "/")
@@ -308,7 +268,7 @@ def test_a_catalogue_import_while_larder_run_plays_a_file_is_followed(tmp_path: 
     demo = (REPO / "device" / "data" / "demo_catalog.csv").read_text(encoding="utf-8")
     menu.write_text(demo.rstrip("\n") + "\nrice,,bag,dry store,4\n", encoding="utf-8")
     env = _env(tmp_path, stt="whisper")
-    larder = Larder(["run", "--realtime", "--input", str(wav)], env)
+    larder = Larder(["run", "--realtime", "--input", str(wav)], env, cwd=REPO)
     try:
         base = larder.url()
         driver.get(base + "/stock?q=rice")
