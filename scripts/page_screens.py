@@ -29,7 +29,9 @@ SAID = ["throw away three croissants", "we used a pound of butter", "eighty six 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screens")
     args = parser.parse_args()
     if missing():
@@ -49,7 +51,9 @@ def main() -> int:
         demo = Larder(["run", "--input", "demo", "--stay", "--replies", f"{scratch}/replies"], env, cwd=REPO)
         try:
             base = demo.url()
-            wait_for(lambda: sum("applied" in s or "answered" in s for s in demo.stdout) >= 3, 300, "the demo")
+            wait_for(
+                lambda: sum("applied" in s or "answered" in s for s in demo.stdout) >= 3, 300, "the demo"
+            )
             for words in SAID:
                 subprocess.run([*larder_cli, "say", words], env=env, check=True, capture_output=True)
             shoot(base, args.out)
@@ -66,7 +70,9 @@ def shoot(base: str, out: Path) -> None:
         for name, path in (("live", "/"), ("stock", "/stock"), ("journal", "/journal"), ("unit", "/unit")):
             tablet.get(base + path)
             wait_for(lambda: tablet.execute_script("return document.body.dataset.live") == "up", what="live")
-            for _ in range(120):  # the Unit page runs the doctor's checks in the background on its first visit
+            for _ in range(
+                120
+            ):  # the Unit page runs the doctor's checks in the background on its first visit
                 if name != "unit" or "s ago" in tablet.page_source:
                     break
                 time.sleep(1.0)

@@ -110,6 +110,10 @@ async def open_page(
         publish=unit.bus.publish,
         clock=clock,
     )
+    if settings.screen_pin_hash is not None and page.pin_hash is None:
+        log.warning(
+            "LARDER_SCREEN_PIN_HASH is not a hash install.sh --screen-pin wrote: the page stays read-only"
+        )
     stops = [unit.bus.subscribe(feed.on_event), unit.bus.subscribe(metrics.on_event)]
 
     def unsubscribe() -> None:
