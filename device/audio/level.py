@@ -1,5 +1,5 @@
 """The microphone's level for the unit's page: a ``Microphone`` that passes chunks through unchanged and, once
-per second of audio, publishes a ``MicLevel`` event (RMS and peak, dBFS) on the bus."""
+per second of audio, publishes a ``MicLevel`` event (RMS and peak over that second, dBFS) on the bus."""
 
 from __future__ import annotations
 
@@ -30,21 +30,22 @@ class LevelMeter:
         self._every = max(1, round(every_s / CHUNK_SECONDS))
 
     async def chunks(self) -> AsyncIterator[Audio]:
-        energy, peak, count = 0.0, 0, 0
+        held: list[Audio] = []  # a second's chunks, measured at once (one numpy pass a second, not per chunk)
         async for chunk in self.microphone.chunks():
-            if chunk.size:
-                samples = chunk.astype(np.float32)
-                energy += float(np.dot(samples, samples)) / chunk.size
-                peak = max(peak, int(np.abs(chunk).max()))
-            count += 1
-            if count >= self._every:
-                self._bus.publish(
-                    MicLevel(
-                        rms_dbfs=round(dbfs(math.sqrt(energy / count)), 1), peak_dbfs=round(dbfs(peak), 1)
-                    )
-                )
-                energy, peak, count = 0.0, 0, 0
+            held.append(chunk)
+            if len(held) >= self._every:
+                self._publish(held)
+                held = []
             yield chunk
+
+    def _publish(self, held: list[Audio]) -> None:
+        audio = np.concatenate(held)
+        if not audio.size:
+            return
+        samples = audio.astype(np.float32)
+        rms = math.sqrt(float(np.dot(samples, samples)) / audio.size)
+        peak = int(np.abs(audio.astype(np.int32)).max())
+        self._bus.publish(MicLevel(rms_dbfs=round(dbfs(rms), 1), peak_dbfs=round(dbfs(peak), 1)))
 
     async def close(self) -> None:
         await self.microphone.close()
