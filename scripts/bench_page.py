@@ -6,7 +6,9 @@
    page off (``LARDER_WEB_ENABLED=false``) and on with headless Chromium showing Live (its WebSocket gets the
    microphone level every second; Stock, Journal and Unit are each opened once). CPU is the daemon's own
    utime+stime from /proc over ``--seconds`` after warm-up; peak RSS is its VmHWM.
-2. Transcript to browser: the page served in-process, Chromium on Live; ``--events`` ``transcript`` events are
+2. The page's own part: a real-time microphone loop over the same noise, alone and with the level meter, the page
+   and Chromium on Live (no models, so what the page adds is not lost in their noise).
+3. Transcript to browser: the page served in-process, Chromium on Live; ``--events`` ``transcript`` events are
    published one after another, and the time from publishing to the browser showing the words (a
    MutationObserver's ``Date.now()``; same machine clock) is summarised.
 Prints the load average with each part, since other work shares the CPU.
@@ -15,12 +17,14 @@ Prints the load average with each part, since other work shares the CPU.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -84,6 +88,45 @@ def idle_run(scratch: Path, wav: Path, *, page: bool, seconds: float) -> tuple[f
         daemon.stop()
 
 
+async def _consume(microphone: Any, seconds: float) -> float:
+    """Process CPU seconds spent taking ``seconds`` of real-time chunks from ``microphone``."""
+    started, end = time.process_time(), time.monotonic() + seconds
+    async for _ in microphone.chunks():
+        if time.monotonic() > end:
+            break
+    return time.process_time() - started
+
+
+def machinery_cpu(wav: Path, seconds: float, *, page: bool) -> float:
+    """CPU share of one core of a real-time microphone loop alone, or with the page's part in it (the level meter,
+    the page served, Chromium on Live with its WebSocket): the page's own cost without the models' noise."""
+    from device.audio.level import LevelMeter
+    from device.audio.wav import WavMicrophone
+    from device.web.server import open_page
+    from tests.web.conftest import make_unit
+
+    async def run(scratch: Path) -> float:
+        unit = make_unit(scratch / "data")
+        microphone: Any = WavMicrophone(wav, realtime=True)
+        server = browser = None
+        if page:
+            microphone = LevelMeter(microphone, unit.bus)
+            server = await open_page(unit)
+            browser = await asyncio.to_thread(chromium)
+            await asyncio.to_thread(browser.get, server.url)
+            await asyncio.sleep(3.0)
+        used = await _consume(microphone, seconds)
+        if browser is not None:
+            await asyncio.to_thread(close, browser)
+        if server is not None:
+            await server.stop()
+        unit.close()
+        return used / seconds
+
+    with tempfile.TemporaryDirectory() as scratch:
+        return asyncio.run(run(Path(scratch)))
+
+
 def transcript_latency(events: int) -> list[float]:
     from tests.web.conftest import make_unit
 
@@ -145,6 +188,16 @@ def main() -> int:
         scratch = Path(scratch_name)
         wav = scratch / "kitchen.wav"
         write_wav(wav, speech.kitchen_noise(args.seconds + 120.0), SAMPLE_RATE)
+        alone: dict[bool, list[float]] = {False: [], True: []}
+        for _ in range(args.rounds):
+            for page in (False, True):
+                alone[page].append(machinery_cpu(wav, args.seconds, page=page))
+        bare, with_page = statistics.mean(alone[False]), statistics.mean(alone[True])
+        print(
+            f"the page's own part, a real-time microphone loop alone vs with it (load average {loadavg()}):"
+        )
+        added = (with_page - bare) * 100
+        print(f"  {bare * 100:.3f}% vs {with_page * 100:.3f}% of a core: the page adds {added:+.3f}%")
         results: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
         for n in range(args.rounds):
             for page in (False, True):
