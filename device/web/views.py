@@ -105,17 +105,23 @@ def _journal(page: Page, filters: dict[str, str]) -> list[Any]:
     return journal_rows(page.store.journal(), quarantined, **filters)
 
 
+#: the page lists this many of the latest matching events (the CSV has them all)
+SHOWN = 500
+
+
 async def journal(request: web.Request) -> web.Response:
     page = request.app[PAGE]
     filters = _journal_filters(request)
     events = page.store.journal()
     catalogue = page.store.catalogue()
     quarantined = [event.id for event, _ in page.store.quarantined()]
+    rows = journal_rows(events, quarantined, **filters)
     return page.render(
         request,
         "journal.html",
         title="Journal",
-        rows=journal_rows(events, quarantined, **filters),
+        rows=rows[:SHOWN],
+        more=max(0, len(rows) - SHOWN),
         filters=filters,
         waste=waste_by_item(events, catalogue, datetime.now().astimezone()),
         items=sorted({e.item for e in events if e.item}, key=str.casefold),

@@ -8,6 +8,8 @@ import csv
 import io
 import time
 
+import pytest
+
 from device.app import Unit
 from device.intent.command import Action, Command
 from device.pipeline import events as ev
@@ -291,3 +293,28 @@ def test_the_page_that_cannot_listen_leaves_the_unit_running(unit: Unit) -> None
             return await open_page(other)
 
     assert run(go()) is None
+
+
+def test_the_page_turned_off_is_not_served(unit: Unit) -> None:
+    from device.web.server import open_page
+
+    off = Unit(unit.settings.model_copy(update={"web_enabled": False}))
+    off.__dict__["store"] = unit.store
+    assert run(open_page(off)) is None
+
+
+def test_the_journal_page_lists_the_latest_and_the_csv_has_all(
+    unit: Unit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from device.web import views
+
+    monkeypatch.setattr(views, "SHOWN", 5)
+
+    async def go() -> tuple[str, str]:
+        async with serving(unit) as (_, client):
+            return (await client.get("/journal"))[1], (await client.get("/journal.csv"))[1]
+
+    page, table = run(go())
+    total = len(unit.store.journal())
+    assert f"The latest 5 are shown; {total - 5} more are in the CSV." in page
+    assert len(list(csv.DictReader(io.StringIO(table)))) == total
