@@ -1,7 +1,7 @@
 """What the Stock and Journal pages list, worked out from plain records: pure functions, no I/O.
 
-``stock_rows`` puts every catalogue item at each place it is kept (items with no stock at their own place, at
-zero), with its par and the marks ``low`` (the item's total is under par) and ``expiring`` (a lot expires
+``stock_rows`` puts every catalogue item at each place it is kept, by place (items with no stock at their own
+place, at zero), with its par and the marks ``low`` (the item's total is under par) and ``expiring`` (a lot expires
 within ``EXPIRING_DAYS``). ``journal_rows`` filters the journal by local day, item and action and says each
 event's sync state. ``waste_by_item`` sums what was thrown away over the last days, leaving out waste that
 was undone. ``to_csv`` writes any of these lists as CSV text.
@@ -87,7 +87,8 @@ def stock_rows(
             )
             if _matches(line, item.aliases if item else (), search):
                 lines.append(line)
-    return lines
+    places = {p.casefold(): n for n, p in enumerate(catalogue.locations)}
+    return sorted(lines, key=lambda line: (places.get(line.location.casefold(), len(places)), line.location))
 
 
 def _matches(line: StockLine, aliases: Iterable[str], search: str) -> bool:
