@@ -2,7 +2,8 @@
 
 ``Unit`` assembles the parts once (models load here, at start, and stay warm) and hands them to the pipeline
 through constructors. ``larder run``, ``larder listen`` and ``larder simulate`` all go through it, so they follow
-the same path as the daemon. ``run_daemon`` runs the pipeline, the sync worker and the watchdog in one TaskGroup,
+the same path as the daemon. ``run_daemon`` runs the pipeline, the sync worker, the watchdog, the unit's page and
+the watch on the store (what the CLI changes beside it) in one TaskGroup,
 tells systemd READY only once the microphone, models and store are up, and shuts down cleanly on SIGTERM.
 """
 
@@ -12,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -211,6 +213,7 @@ class Unit:
     def catalogue_changed(self, catalogue: Catalogue) -> None:
         """A new catalogue (import or download) reaches the grammar and the speech prompts without a restart."""
         self.__dict__["catalogue"] = catalogue
+        self.__dict__.pop("grammar", None)  # the speech-to-text's command test builds it anew
         for listener in self._catalogue_listeners:
             listener(catalogue)
 
@@ -241,8 +244,13 @@ class Unit:
             self.store.close()
 
 
-async def run_daemon(unit: Unit, source: str | None, *, replies_dir: Path | None, realtime: bool) -> int:
-    """The daemon: pipeline + sync + watchdog in one TaskGroup, READY once everything is up."""
+async def run_daemon(
+    unit: Unit, source: str | None, *, replies_dir: Path | None, realtime: bool, stay: bool = False
+) -> int:
+    """The daemon: pipeline + sync + watchdog + the page in one TaskGroup, READY once everything is up.
+
+    ``stay``: with a file for input, keep running (the page, sync) after it ends, until SIGTERM or Ctrl-C.
+    """
     from device.service import Notifier, Watchdog
 
     notifier = Notifier.from_env()
@@ -253,7 +261,8 @@ async def run_daemon(unit: Unit, source: str | None, *, replies_dir: Path | None
 
     mute = MuteState()
     clock = None if source and not realtime else time.time  # a file played fast keeps its own time
-    pipeline = unit.pipeline(microphone, speaker, clock=clock, is_muted=mute.is_muted)
+    pipeline = unit.pipeline(metered(unit, microphone), speaker, clock=clock, is_muted=mute.is_muted)
+    page = await serve_page(unit, pipeline)
     watchdog = Watchdog.from_env(notifier)
     started = False
 
@@ -277,14 +286,17 @@ async def run_daemon(unit: Unit, source: str | None, *, replies_dir: Path | None
             listen = group.create_task(pipeline.run())
             group.create_task(watchdog.run())
             sync = _sync_task(unit, group)
+            follow = group.create_task(follow_store(unit))
             done = group.create_task(stop.wait())
-            await asyncio.wait({listen, done}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({done} if stay else {listen, done}, return_when=asyncio.FIRST_COMPLETED)
             notifier.stopping()
-            for task in (listen, done, sync):
+            for task in (listen, done, sync, follow):
                 if task is not None:
                     task.cancel()
             watchdog.stop()
     finally:
+        if page is not None:
+            await page.stop()
         await microphone.close()
         await speaker.close()
         if buttons is not None:
@@ -292,6 +304,48 @@ async def run_daemon(unit: Unit, source: str | None, *, replies_dir: Path | None
         if leds is not None:
             leds.close()
     return 0
+
+
+def metered(unit: Unit, microphone: Microphone) -> Microphone:
+    """The microphone, with its level published on the bus once a second for the unit's page (when it is on)."""
+    if not unit.settings.web_enabled:
+        return microphone
+    from device.audio.level import LevelMeter
+
+    return LevelMeter(microphone, unit.bus)
+
+
+async def serve_page(unit: Unit, pipeline: Any) -> Any:
+    """The unit's page for this pipeline (``device/web``), or ``None`` when it is off or cannot listen."""
+    if not unit.settings.web_enabled:
+        return None
+    from device.pipeline.events import WakeChecked
+    from device.web.server import open_page
+
+    loop = asyncio.get_running_loop()
+    if pipeline.wake is not None and hasattr(pipeline.wake, "on_check"):  # checks run in a worker thread
+        pipeline.wake.on_check = lambda check: loop.call_soon_threadsafe(
+            unit.bus.publish, WakeChecked(score=check.score, accepted=check.accepted)
+        )
+    page = await open_page(unit, announce=pipeline.announce, clock=pipeline.clock)
+    if page is not None:
+        print(f"larder: the unit's page is at {page.url}", file=sys.stderr, flush=True)
+    return page
+
+
+async def follow_store(unit: Unit) -> None:
+    """Follow what the CLI writes beside the daemon: a new catalogue reaches the grammar and the speech prompts,
+    and every change reaches the pages (``StoreChanged``)."""
+    from device.inventory.watch import StoreWatcher
+    from device.pipeline.events import StoreChanged
+
+    def changed(catalogue: Catalogue | None) -> None:
+        if catalogue is not None:
+            log.info("the catalogue changed on disk: %d items", len(catalogue.items))
+            unit.catalogue_changed(catalogue)
+        unit.bus.publish(StoreChanged(catalogue=catalogue is not None))
+
+    await StoreWatcher(unit.store, changed).run()
 
 
 def _sync_task(unit: Unit, group: asyncio.TaskGroup) -> asyncio.Task[None] | None:

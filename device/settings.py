@@ -260,6 +260,16 @@ class Settings(BaseSettings):
     sync_batch: int = Field(default=500, ge=1, le=5000, description="Events per upload batch.")
     sync_interval_s: float = Field(default=5.0, gt=0, description="Seconds between sync passes.")
 
+    # --- the unit's web page ---
+    web_enabled: bool = Field(default=True, description="Serve the unit's page (live feed, stock, journal).")
+    web_host: str = Field(default="0.0.0.0", description="Address the page listens on (0.0.0.0: every one).")
+    web_port: int = Field(default=8080, ge=0, le=65535, description="Port of the page (0: any free port).")
+    screen_pin_hash: SecretStr | None = Field(
+        default=None,
+        description="Salted scrypt hash of the PIN for changes made on the page (install.sh --screen-pin); "
+        "unset: the page is read-only.",
+    )
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:

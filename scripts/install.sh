@@ -32,6 +32,7 @@ Settings (saved in /etc/larder/larder.env; an empty value removes a setting):
   --speaker-device DEV     speaker name fragment or index
   --confirm-pin N          BCM pin of the confirm button    --cancel-pin N
   --led none|single|rgb    status light kind                --led-pins P  (one pin, or r,g,b)
+  --screen-pin PIN         4-12 digits for changes made on the unit's web page (only a salted hash is kept)
   --set KEY=VALUE          any other LARDER_ setting
   --config FILE            read settings from an env file (KEY=VALUE lines)
   -y, --yes                never prompt (use flags, the existing file and defaults)
@@ -65,7 +66,7 @@ PYTHON=python3
 LOCK="" BUNDLE="" MAKE_BUNDLE="" BUNDLE_PLATFORM=aarch64 CONFIG_FROM=""
 UNINSTALL=0 PURGE=0 FORCE=0 ASSUME_YES=0
 NO_APT=0 NO_USER=0 NO_SYSTEMCTL=0 NO_PROVISION=0 NO_DOCTOR=0 NO_MODELS=0 SKIP_VENV=0
-UNIT_CHANGED=0 RESTART_NEEDED=0 DOCTOR_OK=1 PENDING_RELEASE="" VENV_PY="" SVC_UID=0 SVC_GID=0
+SCREEN_PIN="" UNIT_CHANGED=0 RESTART_NEEDED=0 DOCTOR_OK=1 PENDING_RELEASE="" VENV_PY="" SVC_UID=0 SVC_GID=0
 
 need() { [ $# -ge 2 ] || { printf 'install.sh: %s needs a value\n' "$1" >&2 && exit 2; }; }
 folder() { [ -d "$2" ] || die "$1 $2: no such folder"; (cd "$2" && pwd); }
@@ -88,6 +89,7 @@ while [ $# -gt 0 ]; do
 	--cancel-pin) need "$@" && set_flag CANCEL_PIN "$2" && shift ;;
 	--led) need "$@" && set_flag LED "$2" && shift ;;
 	--led-pins) need "$@" && set_flag LED_PINS "$2" && shift ;;
+	--screen-pin) need "$@" && SCREEN_PIN=$2 && shift ;;
 	--set)
 		need "$@"
 		[[ "$2" == *=* ]] || { printf 'install.sh: --set takes KEY=VALUE\n' >&2 && exit 2; }
@@ -173,6 +175,7 @@ check_python
 ensure_user
 ensure_layout
 install_python
+[ -z "$SCREEN_PIN" ] || hash_screen_pin
 write_config
 prepare_models
 switch_release

@@ -12,7 +12,7 @@ dev=0
 say() { printf 'setup: %s\n' "$*"; }
 
 packages=(python3 python3-venv python3-dev gcc libportaudio2 espeak-ng sox)
-[ "$dev" = 1 ] && packages+=(postgresql shellcheck systemd)
+[ "$dev" = 1 ] && packages+=(postgresql shellcheck systemd chromium chromium-driver)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -35,6 +36,9 @@ def register(sub: Any) -> None:
     listen.add_argument("--json", action="store_true", help="one JSON line per pipeline event")
     listen.add_argument("--replies", type=Path, help="write spoken replies as WAV files here")
     listen.add_argument("--realtime", action="store_true", help="play the file at real-time pace")
+    listen.add_argument(
+        "--web", action="store_true", help="serve the unit's page while listening, and after, until Ctrl-C"
+    )
     listen.set_defaults(func=cmd_listen)
 
     run = sub.add_parser("run", help="the daemon: microphone in, speaker out")
@@ -43,6 +47,12 @@ def register(sub: Any) -> None:
     )
     run.add_argument("--replies", type=Path, help="with --input: write spoken replies as WAV files here")
     run.add_argument("--json", action="store_true", help="print pipeline events as JSON lines")
+    run.add_argument("--realtime", action="store_true", help="with --input: play the file at real-time pace")
+    run.add_argument(
+        "--stay",
+        action="store_true",
+        help="with --input: keep running (the page, sync) after it, until Ctrl-C",
+    )
     run.set_defaults(func=cmd_run)
 
     wake = sub.add_parser("wake", help="wake word tools")
@@ -140,7 +150,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 async def _listen(args: argparse.Namespace, *, daemon: bool) -> int:
-    from device.app import run_daemon
+    from device.app import metered, run_daemon
 
     unit = _unit()
     _print_events(unit, as_json=args.json)
@@ -149,15 +159,48 @@ async def _listen(args: argparse.Namespace, *, daemon: bool) -> int:
             from device.logging_setup import configure_logging
 
             configure_logging(unit.settings)
-            return await run_daemon(unit, args.input, replies_dir=args.replies, realtime=False)
+            return await run_daemon(
+                unit,
+                args.input,
+                replies_dir=args.replies,
+                realtime=args.realtime,
+                stay=args.stay and bool(args.input),
+            )
         microphone = unit.microphone(args.input, realtime=args.realtime)
         speaker = unit.speaker(args.replies, device=False)
         await asyncio.to_thread(unit.warm_up)
-        pipeline = unit.pipeline(microphone, speaker, clock=None)
-        await pipeline.run()
-        return 0
+        if not args.web:
+            await unit.pipeline(microphone, speaker, clock=None).run()
+            return 0
+        return await _listen_with_page(unit, metered(unit, microphone), speaker)
     finally:
         await unit.aclose()
+
+
+async def _listen_with_page(unit: Any, microphone: Any, speaker: Any) -> int:
+    """``listen --web``: the pipeline and the unit's page; the page stays after the file until Ctrl-C."""
+    from device.app import follow_store, serve_page
+
+    pipeline = unit.pipeline(microphone, speaker, clock=None)
+    page = await serve_page(unit, pipeline)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    follow = asyncio.ensure_future(follow_store(unit))
+    listening = asyncio.ensure_future(pipeline.run())
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({listening, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if listening.done():
+            listening.result()  # the pipeline's own error, if it had one
+            await stopped
+        return 0
+    finally:
+        for task in (follow, listening, stopped):
+            task.cancel()
+        if page is not None:
+            await page.stop()
 
 
 def _source(text: str) -> str:

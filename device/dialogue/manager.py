@@ -79,6 +79,11 @@ class Dialogue:
         """The question waiting for an answer (read from the store: another process may have set it)."""
         return load_pending(self._store)
 
+    def question(self) -> str | None:
+        """The question waiting for an answer, worded as the unit asked it; ``None`` when there is none."""
+        pending = self.pending
+        return self._question(pending) if pending is not None else None
+
     def deadline(self) -> float | None:
         pending = self.pending
         return pending.deadline if pending else None

@@ -43,6 +43,8 @@ class Resolver(StrEnum):
     GRAMMAR_RUNNER_UP = "grammar_runner_up"
     LLM = "llm"
     MANUAL = "manual"
+    #: typed or pressed on the unit's web page
+    SCREEN = "screen"
 
 
 @dataclass(frozen=True)

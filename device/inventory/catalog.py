@@ -86,6 +86,48 @@ def _parse_packs(value: str) -> dict[str, float]:
     return packs
 
 
+def _row(values: Mapping[str, str]) -> tuple[Item | None, list[str]]:
+    """One catalogue row (stripped values by column) as an ``Item``, or what is wrong with it."""
+    name = values.get("name", "")
+    problems = []
+    if not name:
+        problems.append("the name is empty")
+    if not values.get("unit"):
+        problems.append("the unit is empty")
+    par: float | None = None
+    if values.get("par"):
+        try:
+            par = float(values["par"])
+            if not 0 <= par < math.inf:  # also NaN
+                raise ValueError
+        except ValueError:
+            problems.append(f"par {values['par']!r} is not a number of zero or more")
+    packs: dict[str, float] = {}
+    try:
+        packs = _parse_packs(values.get(PACKS_COLUMN, ""))
+    except ValueError as exc:
+        problems.append(str(exc))
+    if problems:
+        return None, problems
+    item = Item(
+        name=name,
+        unit=values["unit"].lower(),
+        aliases=_split(values.get("aliases", "")),
+        location=values.get("location") or None,
+        par=par,
+        packs=MappingProxyType(packs),
+    )
+    return item, []
+
+
+def item_from_fields(values: Mapping[str, str]) -> Item:
+    """An item from the fields of a form (name, aliases, unit, location, par, packs); ``CatalogError`` if bad."""
+    item, problems = _row({k: (v or "").strip() for k, v in values.items()})
+    if item is None:
+        raise CatalogError("; ".join(problems).capitalize() + ".")
+    return item
+
+
 def parse_csv(text: str, source: str = "catalogue") -> Catalogue:
     """Parse catalogue CSV text; raise ``CatalogError`` listing every bad row (``line N: reason``)."""
     reader = csv.DictReader(io.StringIO(text))
@@ -109,43 +151,16 @@ def parse_csv(text: str, source: str = "catalogue") -> Catalogue:
         if not any(values.values()):
             continue
         name = values["name"]
-        problems = []
-        if not name:
-            problems.append("the name is empty")
-        elif name.casefold() in seen:
-            problems.append(f"{name!r} is already on line {seen[name.casefold()]}")
-        if not values["unit"]:
-            problems.append("the unit is empty")
-        par: float | None = None
-        if values["par"]:
-            try:
-                par = float(values["par"])
-                if not 0 <= par < math.inf:  # also NaN
-                    raise ValueError
-            except ValueError:
-                problems.append(f"par {values['par']!r} is not a number of zero or more")
-        packs: dict[str, float] = {}
-        try:
-            packs = _parse_packs(values.get(PACKS_COLUMN, ""))
-        except ValueError as exc:
-            problems.append(str(exc))
-        if problems:
+        item, problems = _row(values)
+        if name and name.casefold() in seen:
+            problems.insert(0, f"{name!r} is already on line {seen[name.casefold()]}")
+        if problems or item is None:
             errors.append(f"line {line}: " + "; ".join(problems))
             continue
         seen[name.casefold()] = line
-        location = values["location"] or None
-        if location:
-            locations.setdefault(location, None)
-        items.append(
-            Item(
-                name=name,
-                unit=values["unit"].lower(),
-                aliases=_split(values["aliases"]),
-                location=location,
-                par=par,
-                packs=MappingProxyType(packs),
-            )
-        )
+        if item.location:
+            locations.setdefault(item.location, None)
+        items.append(item)
     if errors:
         raise CatalogError(f"{source}: nothing imported, {len(errors)} bad row(s): " + " | ".join(errors))
     if not items:

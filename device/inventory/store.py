@@ -126,6 +126,10 @@ class Store(JournalQueries, StockQueries):
         except sqlite3.DatabaseError as exc:
             return str(exc)
 
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version`` on this connection: it moves when another process commits."""
+        return int(self._rows("PRAGMA data_version")[0][0])
+
     # --- catalogue ---
     def catalogue(self) -> Catalogue:
         """The imported catalogue, else the embedded demo catalogue (re-read when another process imports)."""

@@ -122,6 +122,32 @@ class ErrorEvent(Event):
     message: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class WakeChecked(Event):
+    """A borderline wake score Whisper was asked about; ``accepted`` False: the check turned the wake down."""
+
+    kind: ClassVar[str] = "wake_check"
+    score: float
+    accepted: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class MicLevel(Event):
+    """The microphone's level over the last second, in dBFS (RMS and peak)."""
+
+    kind: ClassVar[str] = "mic_level"
+    rms_dbfs: float
+    peak_dbfs: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreChanged(Event):
+    """Another process (the CLI) changed the store: stock, journal, and with ``catalogue`` the catalogue."""
+
+    kind: ClassVar[str] = "store_changed"
+    catalogue: bool = False
+
+
 Subscriber = Callable[[Event], None]
 
 

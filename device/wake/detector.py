@@ -172,6 +172,8 @@ class MicroWakeWordDetector:
         self.model = model.value
         self.transcribe = transcribe
         self.checks: deque[WakeCheck] = deque(maxlen=100)
+        #: told each check's final verdict (from the thread that runs ``process``)
+        self.on_check: Callable[[WakeCheck], None] | None = None
         # A check to ask again: (listener, audio time of its fire, audio time due, score)
         self._again: tuple[Listener, float, float, float] | None = None
         self._name = model
@@ -267,6 +269,8 @@ class MicroWakeWordDetector:
         accepted = confirms_wake(self._name, text)
         later = not accepted and not again and heard_too_early(self._name, text)
         self.checks.append(WakeCheck(at_s, score, text, accepted, listener.name, later))
+        if self.on_check is not None and not later:
+            self.on_check(self.checks[-1])
         if later:
             self._again = (listener, at_s, at_s + RECHECK_S, score)
         elif not accepted:

@@ -14,7 +14,7 @@ KNOWN_KEYS=(
 	LARDER_SUPABASE_URL LARDER_SUPABASE_KEY LARDER_PROVISIONING_CODE LARDER_MIC_DEVICE LARDER_MIC_CHANNEL
 	LARDER_SPEAKER_DEVICE LARDER_CONFIRM_PIN LARDER_CANCEL_PIN LARDER_LED LARDER_LED_PINS
 )
-SECRET_KEYS=" LARDER_DEEPGRAM_API_KEY LARDER_LLM_API_KEY LARDER_SUPABASE_KEY LARDER_PROVISIONING_CODE "
+SECRET_KEYS=" LARDER_DEEPGRAM_API_KEY LARDER_LLM_API_KEY LARDER_SUPABASE_KEY LARDER_PROVISIONING_CODE LARDER_SCREEN_PIN_HASH "
 
 is_secret() { [[ "$SECRET_KEYS" == *" $1 "* ]]; }
 
@@ -25,6 +25,16 @@ set_flag() {
 	[[ "$key" =~ ^LARDER_[A-Z0-9_]+$ ]] || die "not a setting name: $1" "settings look like LARDER_SITE"
 	check_value "$key" "$2"
 	FLAGS[$key]=$2
+}
+
+# --screen-pin: keep only a salted scrypt hash of the PIN (LARDER_SCREEN_PIN_HASH); the PIN goes on stdin only.
+hash_screen_pin() {
+	local py=$PYTHON hash
+	[ -n "$VENV_PY" ] && [ -x "$VENV_PY" ] && py=$VENV_PY
+	hash=$(printf '%s\n' "$SCREEN_PIN" | PYTHONPATH="$SRC" "$py" -m device.web.pin 2>&1) ||
+		die "${hash:---screen-pin: could not hash the PIN}" "give 4 to 12 digits, e.g. --screen-pin 4821"
+	FLAGS[LARDER_SCREEN_PIN_HASH]=$hash
+	SCREEN_PIN=""
 }
 
 check_value() {

@@ -29,12 +29,16 @@ LATENCY = {
 }
 
 
+#: the unit's page, on by default, listens on 127.0.0.1 at a free port in tests
+PAGE_ON_LOOPBACK = {"LARDER_WEB_HOST": "127.0.0.1", "LARDER_WEB_PORT": "0"}
+
+
 def larder(
     tmp_path: Path, *args: str, timeout: float = 300, extra: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LARDER_")}
     env |= {"LARDER_DATA_DIR": str(tmp_path / "data"), "LARDER_ENV_FILE": str(tmp_path / "none.env")}
-    env |= extra or {}
+    env |= PAGE_ON_LOOPBACK | (extra or {})
     return subprocess.run(
         [sys.executable, "-m", "device", *args], capture_output=True, text=True, env=env, timeout=timeout
     )
@@ -145,6 +149,7 @@ def test_run_demo_is_the_main_job_and_tells_systemd(tmp_path: Path) -> None:
     ready = [i for i, m in enumerate(messages) if "READY=1" in m]
     assert len(ready) == 1, messages
     assert any("STOPPING=1" in m for m in messages[ready[0] :])
+    assert "larder: the unit's page is at http://127.0.0.1:" in out.stderr  # the demo serves the page too
 
 
 def test_daemon_without_a_microphone_keeps_retrying_and_stops_cleanly(tmp_path: Path) -> None:
@@ -153,7 +158,7 @@ def test_daemon_without_a_microphone_keeps_retrying_and_stops_cleanly(tmp_path: 
         "LARDER_DATA_DIR": str(tmp_path / "data"),
         "LARDER_MIC_RETRY_S": "0.2",
         "LARDER_MIC_DEVICE": "ReSpeaker",
-    }
+    } | PAGE_ON_LOOPBACK
     proc = subprocess.Popen(
         [sys.executable, "-m", "device", "run"],
         stdout=subprocess.PIPE,
@@ -173,6 +178,7 @@ def test_daemon_without_a_microphone_keeps_retrying_and_stops_cleanly(tmp_path: 
 def test_a_reader_that_leaves_early_gets_no_tracebacks(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LARDER_")}
     env |= {"LARDER_DATA_DIR": str(tmp_path / "data"), "LARDER_ENV_FILE": str(tmp_path / "none.env")}
+    env |= PAGE_ON_LOOPBACK
     proc = subprocess.Popen(
         [sys.executable, "-m", "device", "listen", "--input", "demo", "--json"],
         stdout=subprocess.PIPE,

@@ -1,0 +1,226 @@
+"""Benchmark of the unit's page: what it adds to the idle daemon, and how soon a heard command reaches a browser.
+
+    .venv/bin/python scripts/bench_page.py [--seconds 60] [--rounds 2] [--events 200]
+
+1. Idle CPU and peak RSS: ``larder run --realtime`` over kitchen noise (no command in it), alternately with the
+   page off (``LARDER_WEB_ENABLED=false``) and on with headless Chromium showing Live (its WebSocket gets the
+   microphone level every second; Stock, Journal and Unit are each opened once). CPU is the daemon's own
+   utime+stime from /proc over ``--seconds`` after warm-up; peak RSS is its VmHWM.
+2. The page's own part: a real-time microphone loop over the same noise, alone and with the level meter, the page
+   and Chromium on Live (no models, so what the page adds is not lost in their noise).
+3. Transcript to browser: the page served in-process, Chromium on Live; ``--events`` ``transcript`` events are
+   published one after another, and the time from publishing to the browser showing the words (a
+   MutationObserver's ``Date.now()``; same machine clock) is summarised.
+Prints the load average with each part, since other work shares the CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from device.audio.wav import write_wav  # noqa: E402
+from device.pipeline import events as ev  # noqa: E402
+from device.protocols import SAMPLE_RATE  # noqa: E402
+from tests import speech  # noqa: E402
+from tests.web.browser import Larder, PageThread, chromium, close, missing, wait_for  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def loadavg() -> str:
+    return Path("/proc/loadavg").read_text().split(" ", 3)[:3].__str__()
+
+
+def cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def idle_run(scratch: Path, wav: Path, *, page: bool, seconds: float) -> tuple[float, float]:
+    """CPU share of one core and peak RSS (MB) of an idle daemon, the page on or off."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LARDER_")}
+    env |= {
+        "LARDER_DATA_DIR": str(scratch / "data"), "LARDER_ENV_FILE": str(scratch / "none.env"),
+        "LARDER_WEB_HOST": "127.0.0.1", "LARDER_WEB_PORT": "0", "LARDER_GPIO": "false", "LARDER_STT": "whisper",
+        "LARDER_WEB_ENABLED": "true" if page else "false",
+    }  # fmt: skip
+    daemon = Larder(["run", "--json", "--realtime", "--input", str(wav)], env, cwd=REPO)
+    browser = None
+    try:
+        wait_for(lambda: daemon.stdout, 240, "the pipeline")  # its first event: models warm, listening
+        if page:
+            base = daemon.url(timeout_s=1.0)
+            browser = chromium()
+            browser.get(base + "/")
+            wait_for(lambda: browser.execute_script("return document.body.dataset.live") == "up", what="live")
+        time.sleep(5.0)  # settle after warm-up
+        start = cpu_s(daemon.proc.pid)
+        time.sleep(seconds)
+        used = cpu_s(daemon.proc.pid) - start
+        if (
+            browser is not None
+        ):  # then each page once (the Unit page runs the doctor's checks), for the peak RSS
+            for path in ("/stock", "/journal", "/unit"):
+                browser.get(base + path)
+            time.sleep(15.0)
+        return used / seconds, peak_rss_mb(daemon.proc.pid)
+    finally:
+        if browser is not None:
+            close(browser)
+        daemon.stop()
+
+
+async def _consume(microphone: Any, seconds: float) -> float:
+    """Process CPU seconds spent taking ``seconds`` of real-time chunks from ``microphone``."""
+    started, end = time.process_time(), time.monotonic() + seconds
+    async for _ in microphone.chunks():
+        if time.monotonic() > end:
+            break
+    return time.process_time() - started
+
+
+def machinery_cpu(wav: Path, seconds: float, *, page: bool) -> float:
+    """CPU share of one core of a real-time microphone loop alone, or with the page's part in it (the level meter,
+    the page served, Chromium on Live with its WebSocket): the page's own cost without the models' noise."""
+    from device.audio.level import LevelMeter
+    from device.audio.wav import WavMicrophone
+    from device.web.server import open_page
+    from tests.web.conftest import make_unit
+
+    async def run(scratch: Path) -> float:
+        unit = make_unit(scratch / "data")
+        microphone: Any = WavMicrophone(wav, realtime=True)
+        server = browser = None
+        if page:
+            microphone = LevelMeter(microphone, unit.bus)
+            server = await open_page(unit)
+            browser = await asyncio.to_thread(chromium)
+            await asyncio.to_thread(browser.get, server.url)
+            await asyncio.sleep(3.0)
+        used = await _consume(microphone, seconds)
+        if browser is not None:
+            await asyncio.to_thread(close, browser)
+        if server is not None:
+            await server.stop()
+        unit.close()
+        return used / seconds
+
+    with tempfile.TemporaryDirectory() as scratch:
+        return asyncio.run(run(Path(scratch)))
+
+
+def transcript_latency(events: int) -> list[float]:
+    from tests.web.conftest import make_unit
+
+    with tempfile.TemporaryDirectory() as scratch:
+        unit = make_unit(Path(scratch) / "data")
+        with PageThread(unit) as page:
+            browser = chromium()
+            try:
+                browser.get(page.url + "/")
+                wait_for(
+                    lambda: browser.execute_script("return document.body.dataset.live") == "up", what="live"
+                )
+                browser.execute_script(
+                    """window.shown = {};
+                    const heard = document.getElementById("heard");
+                    new MutationObserver(() => {  // the frame that paints the words
+                      const text = heard.textContent;
+                      requestAnimationFrame(() => { window.shown[text] = Date.now(); });
+                    })
+                      .observe(heard, {childList: true, characterData: true, subtree: true});"""
+                )
+                sent: dict[str, float] = {}
+                for n in range(events):
+                    text = f"add {n} cartons of oat milk"
+
+                    def publish(text: str = text) -> None:
+                        sent[text] = time.time() * 1000.0
+                        unit.bus.publish(ev.TranscriptReady(text=text, engine="bench", seconds=0.0))
+
+                    page.call(publish)
+                    wait_for(
+                        lambda text=text: browser.execute_script(f"return window.shown[{text!r}]"), 5, text
+                    )
+                shown = browser.execute_script("return window.shown")
+            finally:
+                close(browser)
+        unit.close()
+    return [shown[t] - sent[t] for t in sent]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--events", type=int, default=200)
+    args = parser.parse_args()
+    if missing():
+        print(f"bench_page: {missing()}", file=sys.stderr)
+        return 1
+
+    latencies = transcript_latency(args.events)
+    q = statistics.quantiles(latencies, n=100)
+    print(f"transcript event -> browser shows it, {len(latencies)} events (load average {loadavg()}):")
+    print(f"  p50 {q[49]:.1f} ms   p95 {q[94]:.1f} ms   max {max(latencies):.1f} ms")
+
+    with tempfile.TemporaryDirectory(prefix="larder-bench-page-") as scratch_name:
+        scratch = Path(scratch_name)
+        wav = scratch / "kitchen.wav"
+        write_wav(wav, speech.kitchen_noise(args.seconds + 120.0), SAMPLE_RATE)
+        alone: dict[bool, list[float]] = {False: [], True: []}
+        for _ in range(args.rounds):
+            for page in (False, True):
+                alone[page].append(machinery_cpu(wav, args.seconds, page=page))
+        bare, with_page = statistics.mean(alone[False]), statistics.mean(alone[True])
+        print(
+            f"the page's own part, a real-time microphone loop alone vs with it (load average {loadavg()}):"
+        )
+        added = (with_page - bare) * 100
+        print(f"  {bare * 100:.3f}% vs {with_page * 100:.3f}% of a core: the page adds {added:+.3f}%")
+        results: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+        for n in range(args.rounds):
+            for page in (False, True):
+                share, rss = idle_run(scratch / f"{n}-{page}", wav, page=page, seconds=args.seconds)
+                results[page].append((share, rss))
+                print(
+                    f"  round {n + 1}, page {'on ' if page else 'off'}: {share * 100:.2f}% of a core, "
+                    f"peak RSS {rss:.0f} MB (load average {loadavg()})",
+                    flush=True,
+                )
+    off = statistics.mean(s for s, _ in results[False])
+    on = statistics.mean(s for s, _ in results[True])
+    rss_off = statistics.mean(r for _, r in results[False])
+    rss_on = statistics.mean(r for _, r in results[True])
+    print(f"idle daemon over kitchen noise, {args.seconds:g} s x {args.rounds} rounds each:")
+    print(
+        f"  CPU: page off {off * 100:.2f}%, on {on * 100:.2f}% of a core: the page adds {(on - off) * 100:+.2f}%"
+    )
+    print(
+        f"  peak RSS: page off {rss_off:.0f} MB, on {rss_on:.0f} MB: the page adds {rss_on - rss_off:+.0f} MB"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
