@@ -24,10 +24,14 @@ def pg_server() -> Iterator[PostgresServer]:
         with psycopg.connect(server.conninfo(), autocommit=True) as conn:
             conn.execute(f"create database {TEMPLATE}")
         with psycopg.connect(server.conninfo(TEMPLATE), autocommit=True) as conn:
-            apply_migrations(conn)
-            # PostgREST's login role: it can only become the API roles
+            # As on Supabase: the roles and PostgREST's login role (it can only become the API roles) exist
+            # before the project's migrations run.
+            conn.execute("create role anon nologin noinherit")
+            conn.execute("create role authenticated nologin noinherit")
+            conn.execute("create role service_role nologin noinherit bypassrls")
             conn.execute("create role authenticator login noinherit")
             conn.execute("grant anon, authenticated, service_role to authenticator")
+            apply_migrations(conn)
         yield server
     finally:
         server.stop()

@@ -117,7 +117,7 @@ def test_a_device_cannot_write_any_catalogue_or_stock(cloud: Cloud, units: dict[
         assert caller.fails(lambda r=row: caller.client.table("items").insert(r).execute()) == (403, "42501")
     stock = {"site_id": "cafe-1", "item": "gold", "location": "safe", "quantity": 5}
     assert caller.fails(lambda: caller.client.table("stock").insert(stock).execute()) == (403, "42501")
-    assert caller.fails(lambda: caller.client.table("audit_logs").select("*").execute()) == (403, "42501")
+    assert rows(caller.client.table("audit_logs").select("*")) == []  # the site's owners read it, no device
     assert cloud.sql("select count(*) from items where name = 'gold'") == [(0,)]
 
 
@@ -137,10 +137,7 @@ def test_anon_can_do_nothing(cloud: Cloud, units: dict[str, Any]) -> None:
     ):
         assert caller.fails(lambda f=fn, a=args: caller.client.rpc(f, a).execute()) == (401, "42501")
     # the private schema is not an API at all
-    assert (
-        caller.fails(lambda: caller.client.rpc("create_provisioning_code", {"p_site": "x"}).execute())[0]
-        == 404
-    )
+    assert caller.fails(lambda: caller.client.rpc("new_code", {}).execute())[0] == 404
 
 
 def test_forged_and_expired_tokens_are_refused(cloud: Cloud, units: dict[str, Any]) -> None:
