@@ -6,39 +6,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import jwt
 import pytest
-from postgrest.exceptions import APIError
-from supabase import Client, create_client
-from supabase.lib.client_options import SyncClientOptions
 
 from cloud_sync.worker import event_payload
-from tests.cloud_sync.helpers import Cloud, record_adds, session_of
+from tests.cloud_sync.helpers import Caller, Cloud, record_adds, rows, session_of
 
 TABLES = ("sites", "devices", "items", "locations", "stock", "inventory_events", "audit_logs")
-
-
-class Caller:
-    """supabase-py with a given bearer token, noting each response's HTTP status."""
-
-    def __init__(self, cloud: Cloud, token: str | None) -> None:
-        self.statuses: list[int] = []
-        self.http = httpx.Client(event_hooks={"response": [lambda r: self.statuses.append(r.status_code)]})
-        options = SyncClientOptions(auto_refresh_token=False, persist_session=False, httpx_client=self.http)
-        self.client: Client = create_client(cloud.api.url, cloud.api.anon_key, options)
-        if token:
-            self.client.postgrest.auth(token)
-
-    def fails(self, call: Any) -> tuple[int, str | None]:
-        with pytest.raises(APIError) as caught:
-            call()
-        return self.statuses[-1], caught.value.code
-
-
-def rows(query: Any) -> Any:
-    """A query's answer (untyped JSON)."""
-    return query.execute().data
 
 
 @pytest.fixture

@@ -136,7 +136,15 @@ class AuthService:
             raise auth_error(
                 422, "email_exists", "A user with this email address has already been registered"
             ) from None
-        return {"id": user_id, "email": email, "aud": "authenticated", "role": "authenticated"}
+        return {
+            "id": user_id,
+            "email": email,
+            "aud": "authenticated",
+            "role": "authenticated",
+            "app_metadata": body.get("app_metadata") or {},
+            "user_metadata": body.get("user_metadata") or {},
+            "created_at": "2026-01-01T00:00:00Z",
+        }
 
     def delete_user(self, claims: dict[str, Any], user_id: str) -> dict[str, Any]:
         self._require_admin(claims)

@@ -422,7 +422,11 @@ class SupabaseStandIn:
 
     def _rpc(self, conn: psycopg.Connection[Any], fn: str, args: dict[str, Any]) -> Any:
         rows = conn.execute(
-            "select p.proargnames, array(select format_type(t, null) from unnest(p.proargtypes) t), "
+            # input arguments only (a RETURNS TABLE function lists its columns among proargnames too)
+            "select array(select a.name from unnest(p.proargnames, coalesce(p.proargmodes::text[], "
+            "array_fill('i'::text, array[cardinality(p.proargnames)]))) a(name, mode) "
+            "where a.mode in ('i', 'b', 'v')), "
+            "array(select format_type(t, null) from unnest(p.proargtypes) t), "
             "p.pronargdefaults, p.proretset from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
             "where n.nspname = 'public' and p.proname = %s",
             (fn,),
