@@ -238,6 +238,7 @@ language plpgsql security definer set search_path = public, pg_temp as $$
 declare
   me uuid := app.uid();
   inv app.invites;
+  problem text;
   rank_of jsonb := '{"staff": 1, "manager": 2, "owner": 3}';
 begin
   if me is null then
@@ -250,12 +251,13 @@ begin
     return app.refuse(429, 'too_many_attempts', 'too many wrong invite codes; try again later');
   end if;
   select * into inv from app.invites where code_hash = app.code_hash(p_code) for update;
-  if not found or inv.used_at is not null or inv.expires_at < now() then
+  problem := case
+    when not found then 'the invite code is not valid'
+    when inv.used_at is not null then 'the invite code was already used'
+    when inv.expires_at < now() then 'the invite code has expired' end;
+  if problem is not null then
     perform app.note_failure('invite', me::text);
-    return app.refuse(400, 'invite_refused', case
-      when not found then 'the invite code is not valid'
-      when inv.used_at is not null then 'the invite code was already used'
-      else 'the invite code has expired' end);
+    return app.refuse(400, 'invite_refused', problem);
   end if;
   update app.invites set used_at = now(), used_by = me where code_hash = inv.code_hash;
   insert into site_members as m (site_id, user_id, role) values (inv.site_id, me, inv.role)
