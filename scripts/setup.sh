@@ -56,10 +56,10 @@ fi
     || .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 if [ "$dev" = 1 ]; then
     # Deno for the provision-device Edge Function: the platform's binary comes inside an npm package.
-    deno_stamp=cloud_sync/deno/node_modules/.larder-$(sha256sum cloud_sync/deno/package-lock.json | cut -c1-16)
+    deno_stamp=tools/deno/node_modules/.larder-$(sha256sum tools/deno/package-lock.json | cut -c1-16)
     if [ ! -f "$deno_stamp" ]; then
-        say "installing Deno from the npm registry (cloud_sync/deno)"
-        npm ci --prefix cloud_sync/deno --no-audit --no-fund --loglevel=error >/dev/null
+        say "installing Deno from the npm registry (tools/deno)"
+        npm ci --prefix tools/deno --no-audit --no-fund --loglevel=error >/dev/null
         touch "$deno_stamp"
     fi
 fi

@@ -3,7 +3,7 @@
 # `scripts/setup.sh --dev` installs from the npm registry. Nothing is fetched: remote and npm imports are off.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../cloud_sync/supabase/functions"
-deno=$(cd ../../deno && pwd)/node_modules/.bin/deno
+deno=$(cd ../../../tools/deno && pwd)/node_modules/.bin/deno
 if [ ! -x "$deno" ]; then
     echo "test_functions: Deno is not installed; run scripts/setup.sh --dev" >&2
     exit 1

@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "cloud_sync" / "supabase" / "functions"
-DENO = ROOT / "cloud_sync" / "deno" / "node_modules" / ".bin" / "deno"
+DENO = ROOT / "tools" / "deno" / "node_modules" / ".bin" / "deno"
 LISTENING = re.compile(r"listening on http://([0-9.]+):(\d+)/")
 
 
