@@ -1,8 +1,8 @@
 -- Revocation at once, and the software version on uploaded events.
 --
 -- A device's identity is checked against its `devices` row on every request, not only when a token is minted:
--- `app.device_id()` is null unless the token names a device whose row is bound to the token's user (`sub`) and
--- is not revoked. Every policy and RPC goes through it, so `app.revoke_device(id)` (or an owner's
+-- `app.device_id()` is null unless the token names a device whose row is not revoked and is bound to the token's
+-- user (`sub`; provisioning always binds one, a row made by hand without a user accepts any token naming it). Every policy and RPC goes through it, so `app.revoke_device(id)` (or an owner's
 -- `revoke_device`) locks the unit out at its next request, even with an access token that has not expired. A
 -- re-provisioned device is bound to a new auth user, which locks out every token of the old one the same way.
 
@@ -10,7 +10,7 @@ create or replace function app.device_id() returns text
 language sql stable security definer set search_path = public, pg_temp as $$
   select d.id from public.devices d
   where d.id = app.claims() ->> 'device_id'
-    and d.user_id::text = app.claims() ->> 'sub'
+    and (d.user_id is null or d.user_id::text = app.claims() ->> 'sub')
     and d.revoked_at is null
 $$;
 

@@ -66,6 +66,19 @@ begin
 end
 $$;
 
+-- The upload's summary row (ingest_events runs as the device, so the device may call this): only a valid device,
+-- only about itself, only as `ingest`. Everything else in the audit trail is written by triggers.
+create or replace function app.audit(p_action text, p_detail jsonb) returns void
+language plpgsql security definer set search_path = public, pg_temp as $$
+begin
+  if app.device_id() is null or p_action is distinct from 'ingest' then
+    raise exception using errcode = '42501', message = 'only an upload writes this audit row';
+  end if;
+  insert into public.audit_logs (site_id, device_id, action, detail)
+  values (app.site_id(), app.device_id(), p_action, coalesce(p_detail, '{}'::jsonb));
+end
+$$;
+
 -- Roles of the caller, read from site_members on every request (SECURITY DEFINER: policies on site_members
 -- itself use them without recursion).
 create or replace function app.role_at(p_site text) returns text
@@ -406,6 +419,7 @@ grant execute on function public.custom_access_token_hook(jsonb) to supabase_aut
 
 -- Row-level security, for devices and people alike.
 alter table public.site_members enable row level security;
+alter table app.schema_migrations enable row level security;
 
 drop policy if exists own_site on public.sites;
 drop policy if exists read_site on public.sites;
