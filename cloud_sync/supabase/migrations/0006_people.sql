@@ -9,16 +9,6 @@
 --   staff    read the site (catalogue, stock, journal, devices, members)
 -- Nobody reads or writes another site. Devices keep the rules of 0002 (their own site, their own events).
 
--- The signed-in person's user id: null for anon, for the service role and for device tokens.
-create or replace function app.uid() returns uuid
-language sql stable as $$
-  select case
-    when app.claims() ->> 'role' = 'authenticated' and not app.claims() ? 'device_id'
-      and app.claims() ->> 'sub' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-    then (app.claims() ->> 'sub')::uuid
-  end
-$$;
-
 create table if not exists public.site_members (
   site_id text not null references public.sites (id) on delete cascade,
   user_id uuid not null, -- the person's Supabase Auth user id
@@ -51,9 +41,6 @@ create table if not exists app.code_failures (
 create index if not exists code_failures_caller on app.code_failures (kind, caller, at);
 alter table app.code_failures enable row level security;
 
--- Who wrote each audit row: the person (null for devices, the service role and the SQL editor).
-alter table public.audit_logs add column if not exists user_id uuid;
-
 -- Events recorded by a person in the back office (counts) have a user and no device.
 alter table public.inventory_events alter column device_id drop not null;
 alter table public.inventory_events add column if not exists user_id uuid;
@@ -63,19 +50,6 @@ begin
     alter table public.inventory_events
       add constraint inventory_events_author check (num_nonnulls(device_id, user_id) = 1);
   end if;
-end
-$$;
-
--- The upload's summary row (ingest_events runs as the device, so the device may call this): only a valid device,
--- only about itself, only as `ingest`. Everything else in the audit trail is written by triggers.
-create or replace function app.audit(p_action text, p_detail jsonb) returns void
-language plpgsql security definer set search_path = public, pg_temp as $$
-begin
-  if app.device_id() is null or p_action is distinct from 'ingest' then
-    raise exception using errcode = '42501', message = 'only an upload writes this audit row';
-  end if;
-  insert into public.audit_logs (site_id, device_id, action, detail)
-  values (app.site_id(), app.device_id(), p_action, coalesce(p_detail, '{}'::jsonb));
 end
 $$;
 
@@ -112,21 +86,6 @@ begin
 end
 $$;
 
--- A fresh code: 80 bits (five groups of four hex digits) drawn from two random UUIDs (244 random bits, from the
--- server's strong random source) through SHA-256; and the hash stored for a code.
-create or replace function app.new_code() returns text
-language sql volatile as $$
-  select upper(substr(r, 1, 4) || '-' || substr(r, 5, 4) || '-' || substr(r, 9, 4) || '-'
-    || substr(r, 13, 4) || '-' || substr(r, 17, 4))
-  from (select encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')), 'hex')
-    as r) x
-$$;
-
-create or replace function app.code_hash(p_code text) returns text
-language sql immutable as $$
-  select encode(sha256(convert_to(upper(trim(coalesce(p_code, ''))), 'UTF8')), 'hex')
-$$;
-
 -- Rate limit on guessing: at most 5 failed redemptions per caller in 15 minutes.
 create or replace function app.throttled(p_kind text, p_caller text) returns boolean
 language sql stable security definer set search_path = app, pg_temp as $$
@@ -149,25 +108,7 @@ begin
 end
 $$;
 
--- Provisioning codes: the service role's version (0004) keeps working; managers make them for their site.
-create or replace function app.create_provisioning_code(
-  p_site text, p_device_name text default '', p_valid_for interval default '7 days'
-) returns text
-language plpgsql security definer set search_path = public, pg_temp as $$
-declare
-  code text := app.new_code();
-begin
-  if not exists (select 1 from sites where id = p_site) then
-    raise exception using errcode = 'P0001', message = format('there is no site %s', p_site);
-  end if;
-  insert into app.provisioning_codes (code_hash, site_id, device_name, expires_at)
-  values (app.code_hash(code), p_site, p_device_name, now() + p_valid_for);
-  insert into audit_logs (site_id, user_id, action, detail)
-  values (p_site, app.uid(), 'provisioning_code_created', jsonb_build_object('device_name', p_device_name));
-  return code;
-end
-$$;
-
+-- Managers make provisioning codes for their own site.
 create or replace function public.create_provisioning_code(p_site text, p_device_name text default '')
 returns text
 language plpgsql security definer set search_path = public, pg_temp as $$
@@ -435,11 +376,14 @@ do $$
 declare
   t text;
 begin
-  foreach t in array array['items', 'locations'] loop
+  foreach t in array array['items', 'locations', 'stock'] loop
     execute format('drop policy if exists own_site on public.%I', t);
     execute format('drop policy if exists read_site on public.%I', t);
     execute format('create policy read_site on public.%I for select to authenticated using ('
       'site_id = (select app.site_id()) or site_id in (select app.member_sites()))', t);
+  end loop;
+  -- managers and owners edit catalogue and locations; stock follows events only
+  foreach t in array array['items', 'locations'] loop
     execute format('drop policy if exists editors_insert on public.%I', t);
     execute format('create policy editors_insert on public.%I for insert to authenticated '
       'with check (site_id in (select app.editor_sites()))', t);
@@ -449,11 +393,6 @@ begin
   end loop;
 end
 $$;
-
-drop policy if exists own_site on public.stock;
-drop policy if exists read_site on public.stock;
-create policy read_site on public.stock for select to authenticated
-  using (site_id = (select app.site_id()) or site_id in (select app.member_sites()));
 
 drop policy if exists own_events_read on public.inventory_events;
 drop policy if exists read_events on public.inventory_events;
