@@ -14,6 +14,7 @@ from cloud_sync.errors import DeviceRevoked
 from cloud_sync.status import describe, sync_status
 from cloud_sync.worker import event_payload, sync_now
 from device import __version__
+from device.doctor import run_checks
 from device.doctor.data import check_sync
 from tests.cloud_sync.helpers import Caller, Cloud, record_adds, rows, session_of
 
@@ -56,6 +57,8 @@ def test_the_unit_reports_revocation_and_keeps_journalling(cloud: Cloud, tmp_pat
     assert describe(status)[0].startswith("this unit was revoked in the back office: 6 event(s) are kept")
     doctor = check_sync(settings)
     assert doctor.status.name == "FAIL" and "revoked" in doctor.message and "provision" in (doctor.hint or "")
+    [online] = run_checks(settings, only=["supabase"])  # the doctor's live check asks the cloud
+    assert online.status.name == "FAIL" and "revoked in the back office" in online.message
     # provisioned again (a new code): the kept events go up, once each
     from cloud_sync.identity import provision
 
