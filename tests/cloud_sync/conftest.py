@@ -12,7 +12,7 @@ import pytest
 from cloud_sync.migrate import apply_migrations
 from tests.cloud_sync.helpers import Cloud
 from tests.pg import PostgresServer
-from tests.standins.postgrest import SupabaseStandIn
+from tests.standins.postgrest import SupabaseStandIn, create_api_roles
 
 TEMPLATE = "larder_template"
 
@@ -24,13 +24,7 @@ def pg_server() -> Iterator[PostgresServer]:
         with psycopg.connect(server.conninfo(), autocommit=True) as conn:
             conn.execute(f"create database {TEMPLATE}")
         with psycopg.connect(server.conninfo(TEMPLATE), autocommit=True) as conn:
-            # As on Supabase: the roles and PostgREST's login role (it can only become the API roles) exist
-            # before the project's migrations run.
-            conn.execute("create role anon nologin noinherit")
-            conn.execute("create role authenticated nologin noinherit")
-            conn.execute("create role service_role nologin noinherit bypassrls")
-            conn.execute("create role authenticator login noinherit")
-            conn.execute("grant anon, authenticated, service_role to authenticator")
+            create_api_roles(conn)
             apply_migrations(conn)
         yield server
     finally:

@@ -89,6 +89,19 @@ class Faults:
     requests: int = 0
 
 
+def create_api_roles(conn: psycopg.Connection[Any]) -> None:
+    """The roles a Supabase database has before the project's migrations run: the API roles and PostgREST's
+    login role, which can only become them."""
+    for role, options in (
+        ("anon", "nologin noinherit"),
+        ("authenticated", "nologin noinherit"),
+        ("service_role", "nologin noinherit bypassrls"),
+        ("authenticator", "login noinherit"),
+    ):
+        conn.execute(sql.SQL("create role {} " + options).format(sql.Identifier(role)))
+    conn.execute("grant anon, authenticated, service_role to authenticator")
+
+
 class _Pool:
     """A few reusable connections; a broken one is thrown away."""
 
