@@ -8,7 +8,7 @@ if [ ! -x "$deno" ]; then
     echo "test_functions: Deno is not installed; run scripts/setup.sh --dev" >&2
     exit 1
 fi
-export DENO_NO_UPDATE_CHECK=1
+export DENO_NO_UPDATE_CHECK=1 NO_COLOR=1
 for fn in */; do
     (
         cd "$fn"

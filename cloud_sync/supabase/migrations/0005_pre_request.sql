@@ -16,6 +16,8 @@ begin
   if exists (select from pg_roles where rolname = 'authenticator') then
     alter role authenticator set pgrst.db_pre_request = 'app.check_request';
   end if;
+exception when insufficient_privilege then
+  raise warning 'cannot set pgrst.db_pre_request on authenticator: revoked devices get empty reads, not 403';
 end
 $$;
 notify pgrst, 'reload config';

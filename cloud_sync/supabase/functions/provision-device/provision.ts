@@ -80,9 +80,10 @@ function json(status: number, body: unknown): Response {
   });
 }
 
-function randomSecret(bytes = 32): string {
+/** 256 random bits, plus one character of each class so that any password policy of the project accepts it. */
+function randomPassword(bytes = 32): string {
   const raw = crypto.getRandomValues(new Uint8Array(bytes));
-  return btoa(String.fromCharCode(...raw)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...raw)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "") + "aZ9-";
 }
 
 async function bodyOf(response: Response): Promise<Record<string, unknown>> {
@@ -185,7 +186,7 @@ export async function provision(
   };
 
   const email = `device-${userId}@${cfg.emailDomain}`;
-  const password = randomSecret();
+  const password = randomPassword();
   let created: Response;
   try {
     created = await up.createUser(userId, email, password, device);

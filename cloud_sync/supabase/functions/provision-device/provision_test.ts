@@ -124,6 +124,9 @@ Deno.test("a valid code gives the device its own session", () =>
     assertEquals([data.device_id, data.site_id, data.user.id], ["unit-1", "cafe-1", userId], "identity");
     assertEquals(up.users.get(userId)!.meta, { device_id: "unit-1", site_id: "cafe-1" }, "app_metadata");
     assert(up.users.get(userId)!.email.endsWith("@devices.test"), "device e-mail domain");
+    const password = up.users.get(userId)!.password;
+    assert(password.length >= 40 && /[a-z]/.test(password) && /[A-Z]/.test(password), "a strong password");
+    assert(/[0-9]/.test(password) && /[-_]/.test(password), "every character class");
     // the service key goes only to the RPC and the admin API; the sign-in uses the publishable key
     assertEquals(up.calls.map((c) => c.split(" ").pop()), [SERVICE, SERVICE, ANON], "keys used");
     assert(!JSON.stringify(data).includes(SERVICE), "the service key never reaches the unit");
