@@ -88,8 +88,9 @@ def held(cloud: Cloud, role: str) -> tuple[set[tuple[str, str]], set[str]]:
     return tables, fns
 
 
-def test_anon_holds_nothing_but_the_pre_request_check(cloud: Cloud) -> None:
-    assert held(cloud, "anon") == (set(), {"app.check_request"})
+def test_anon_holds_nothing(cloud: Cloud) -> None:
+    assert held(cloud, "anon") == (set(), set())
+    assert cloud.sql("select has_schema_privilege('anon', 'app', 'USAGE')") == [(False,)]
 
 
 def test_the_signed_in_role_holds_exactly_what_the_api_needs(cloud: Cloud) -> None:

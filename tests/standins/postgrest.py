@@ -392,11 +392,13 @@ class SupabaseStandIn:
                     "set_config('request.path', %s, true)",
                     (role, json.dumps(claims), method, "/" + name),
                 )
+                # PostgREST finds the function in its schema cache before the request's transaction does anything
+                target = self._resolve(conn, name[4:], payload or {}) if name.startswith("rpc/") else None
                 if self.pre_request:
                     conn.execute(sql.SQL("select {}()").format(sql.Identifier(*self.pre_request.split("."))))
                 result: tuple[int, Any, dict[str, str]]
-                if name.startswith("rpc/") and method == "POST":
-                    result = 200, self._rpc(conn, name[4:], payload or {}), {}
+                if target is not None and method == "POST":
+                    result = 200, self._rpc(conn, name[4:], payload or {}, target), {}
                 elif method == "GET":
                     result = 200, self._select(conn, name, params), {"Content-Range": "*/*"}
                 elif method == "POST":
@@ -433,7 +435,10 @@ class SupabaseStandIn:
             diag.message_hint,
         )
 
-    def _rpc(self, conn: psycopg.Connection[Any], fn: str, args: dict[str, Any]) -> Any:
+    def _resolve(
+        self, conn: psycopg.Connection[Any], fn: str, args: dict[str, Any]
+    ) -> tuple[list[str], list[str], bool]:
+        """The input argument names and types of ``public.<fn>`` taking ``args``, and whether it returns a set."""
         rows = conn.execute(
             # input arguments only (a RETURNS TABLE function lists its columns among proargnames too)
             "select array(select a.name from unnest(p.proargnames, coalesce(p.proargmodes::text[], "
@@ -456,7 +461,16 @@ class SupabaseStandIn:
                 "PGRST202",
                 f"Could not find the function public.{fn}({', '.join(sorted(args))}) in the schema cache",
             )
-        names, types, retset = matches[0]
+        return matches[0]
+
+    def _rpc(
+        self,
+        conn: psycopg.Connection[Any],
+        fn: str,
+        args: dict[str, Any],
+        target: tuple[list[str], list[str], bool],
+    ) -> Any:
+        names, types, retset = target
         call_args = []
         values = []
         for key, value in args.items():

@@ -332,7 +332,8 @@ alter default privileges in schema public revoke execute on functions from publi
 alter default privileges in schema app revoke execute on functions from public, anon, authenticated;
 revoke all on all tables in schema app from public, anon, authenticated;
 
-grant usage on schema app to anon;
+-- anon may not even run the pre-request check: every API request without a sign-in is refused (401)
+revoke usage on schema app from anon;
 grant select on public.sites, public.devices, public.stock, public.site_members, public.audit_logs
   to authenticated;
 grant select, insert, update on public.items, public.locations to authenticated;
@@ -342,7 +343,7 @@ grant select on public.devices to supabase_auth_admin;
 grant all on all tables in schema public to service_role;
 grant all on all tables in schema app to service_role;
 
-grant execute on function app.check_request() to anon, authenticated, service_role;
+grant execute on function app.check_request() to authenticated, service_role;
 grant execute on function
   app.claims(), app.device_id(), app.site_id(), app.require_device(), app.uid(), app.role_at(text),
   app.member_sites(), app.editor_sites(), app.owner_sites(), app.deltas_problem(jsonb),
