@@ -26,6 +26,20 @@ class CredentialsRefused(SyncError):
     """The refresh token or provisioning code was refused: the unit must be provisioned (again)."""
 
 
+class DeviceRevoked(CredentialsRefused):
+    """The back office revoked this unit (or provisioned it again elsewhere): the cloud refuses it at once.
+
+    The unit keeps journalling; its events wait on the unit until it is provisioned again.
+    """
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "this unit was revoked in the back office; its events are kept on the unit"
+            + (f" ({detail})" if detail else ""),
+            hint="provision it again with a new code: sudo larder provision --code CODE",
+        )
+
+
 class NotProvisioned(SyncError):
     """This unit has no cloud credentials yet."""
 

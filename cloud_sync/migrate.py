@@ -1,8 +1,8 @@
-"""Apply the Supabase schema (``cloud_sync/migrations/*.sql``) to a PostgreSQL database, in file order.
+"""Apply the Supabase schema (``cloud_sync/supabase/migrations/*.sql``) to a PostgreSQL database, in file order.
 
 Each file is plain SQL that is safe to re-run; each is applied in its own transaction and recorded in
-``app.schema_migrations``. On Supabase the same files can be pasted into the SQL editor or run with ``psql``;
-this module is what tests and ``python -m cloud_sync.migrate <conninfo>`` use.
+``app.schema_migrations``. On Supabase the same files are applied by the Supabase CLI (``supabase db push`` from
+``cloud_sync/``); this module is what tests and ``python -m cloud_sync.migrate <conninfo>`` use.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 def migration_files() -> list[tuple[str, str]]:
     """``(name, sql)`` of every migration, in the order they apply."""
-    folder = resources.files("cloud_sync").joinpath("migrations")
+    folder = resources.files("cloud_sync").joinpath("supabase", "migrations")
     names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
     return [(name, folder.joinpath(name).read_text(encoding="utf-8")) for name in names]
 

@@ -2,8 +2,9 @@
 
 Calls are blocking (supabase-py's sync client); the worker runs them in a thread. Every failure becomes one of the
 ``cloud_sync.errors`` classes, decided by the HTTP status (read with an httpx response hook, since supabase-py's
-``APIError`` does not carry it) and the PostgREST error code: 401 -> ``TokenRefused``; 408, 429, 5xx, network
-errors and anything unrecognised -> ``RemoteUnavailable`` (retry: never drop); any other 4xx ->
+``APIError`` does not carry it) and the PostgREST error code: 401 -> ``TokenRefused``; a refusal whose details
+say ``device_revoked`` (the server checks the device row on every request) -> ``DeviceRevoked``; 408, 429, 5xx,
+network errors and anything unrecognised -> ``RemoteUnavailable`` (retry: never drop); any other 4xx ->
 ``RequestRejected``.
 """
 
@@ -17,9 +18,16 @@ from typing import Any, Protocol, TypeVar
 import httpx
 import jwt
 
-from cloud_sync.errors import CredentialsRefused, RemoteUnavailable, RequestRejected, TokenRefused
+from cloud_sync.errors import (
+    CredentialsRefused,
+    DeviceRevoked,
+    RemoteUnavailable,
+    RequestRejected,
+    TokenRefused,
+)
 
 T = TypeVar("T")
+REVOKED = "device_revoked"  # the `details` of the server's refusal of a revoked device
 
 
 @dataclass(frozen=True)
@@ -88,9 +96,11 @@ class RemoteStore(Protocol):
     def close(self) -> None: ...
 
 
-def classify(status: int | None, code: str | None, message: str) -> Exception:
+def classify(status: int | None, code: str | None, message: str, details: str | None = None) -> Exception:
     """The ``cloud_sync.errors`` class for a failed call."""
     text = f"{message} ({code})" if code else message
+    if details == REVOKED:
+        return DeviceRevoked(message)
     if status == 401 or (code or "").startswith("PGRST30"):
         return TokenRefused(f"the cloud refused this unit's access token: {text}")
     if status is not None and 400 <= status < 500 and status not in (408, 429):
@@ -132,7 +142,8 @@ class SupabaseRemote:
         try:
             return fn()
         except APIError as exc:
-            raise classify(self._local.status, exc.code, exc.message or "no message") from None
+            details = exc.details if isinstance(exc.details, str) else None
+            raise classify(self._local.status, exc.code, exc.message or "no message", details) from None
         except httpx.HTTPError as exc:
             raise RemoteUnavailable(f"the cloud cannot be reached: {type(exc).__name__}: {exc}") from None
         except AuthRetryableError as exc:
@@ -140,6 +151,8 @@ class SupabaseRemote:
         except AuthApiError as exc:
             if exc.status >= 500 or exc.status in (408, 429):
                 raise RemoteUnavailable(f"the cloud's auth service failed: {exc.message}") from None
+            if "revoked" in (exc.message or ""):  # the access-token hook's refusal
+                raise DeviceRevoked(exc.message) from None
             raise CredentialsRefused(
                 f"the cloud refused this unit's credentials: {exc.message}",
                 hint="provision the unit again with a new code",

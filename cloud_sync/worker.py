@@ -33,6 +33,7 @@ from cloud_sync.download import CURSOR, STOCK_PENDING, apply_changes
 from cloud_sync.errors import RemoteUnavailable, RequestRejected, TokenRefused
 from cloud_sync.identity import Identity, credentials_path, make_remote
 from cloud_sync.remote import Rejection, RemoteStore
+from device import __version__
 from device.errors import LarderError
 from device.inventory.catalog import Catalogue
 
@@ -76,6 +77,7 @@ def event_payload(event: Any) -> dict[str, Any] | str:
         "confirmation": event.confirmation,
         "outcome": event.outcome,
         "reverses": event.reverses,
+        "app_version": __version__,
         "deltas": [
             {
                 "item": d.item,

@@ -30,7 +30,7 @@ from device.inventory.store import Store
 from device.settings import Settings
 from tests.cloud_sync.helpers import record_adds
 from tests.pg import PostgresServer
-from tests.standins.postgrest import SupabaseStandIn
+from tests.standins.postgrest import SupabaseStandIn, create_api_roles
 
 
 def main() -> int:
@@ -40,9 +40,8 @@ def main() -> int:
     args = parser.parse_args()
     with PostgresServer() as pg, tempfile.TemporaryDirectory() as tmp:
         with psycopg.connect(pg.conninfo(), autocommit=True) as conn:
+            create_api_roles(conn)
             apply_migrations(conn)
-            conn.execute("create role authenticator login noinherit")
-            conn.execute("grant anon, authenticated, service_role to authenticator")
             conn.execute("insert into sites (id) values ('bench')")
             code = conn.execute("select app.create_provisioning_code('bench')").fetchone()[0]  # type: ignore[index]
         api = SupabaseStandIn(pg.conninfo(user="authenticator"), pg.conninfo()).start()

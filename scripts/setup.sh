@@ -13,6 +13,8 @@ say() { printf 'setup: %s\n' "$*"; }
 
 packages=(python3 python3-venv python3-dev gcc libportaudio2 espeak-ng sox)
 [ "$dev" = 1 ] && packages+=(postgresql shellcheck systemd chromium chromium-driver)
+# npm brings Deno (the npm registry's `deno` package) for the Edge Function's tests; any Node.js 18+ will do.
+[ "$dev" = 1 ] && ! command -v npm >/dev/null 2>&1 && packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -52,4 +54,13 @@ if [ ! -f "$stamp" ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . 2>/dev/null \
     || .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+if [ "$dev" = 1 ]; then
+    # Deno for the provision-device Edge Function: the platform's binary comes inside an npm package.
+    deno_stamp=tools/deno/node_modules/.larder-$(sha256sum tools/deno/package-lock.json | cut -c1-16)
+    if [ ! -f "$deno_stamp" ]; then
+        say "installing Deno from the npm registry (tools/deno)"
+        npm ci --prefix tools/deno --no-audit --no-fund --loglevel=error >/dev/null
+        touch "$deno_stamp"
+    fi
+fi
 say "ready: .venv/bin/larder"

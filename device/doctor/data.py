@@ -56,6 +56,12 @@ def check_sync(settings: Settings) -> CheckResult:
         return failed(
             "sync", f"not provisioned; {backlog} event(s) waiting", "sudo larder provision --code CODE"
         )
+    if status["revoked"]:
+        return failed(
+            "sync",
+            f"this unit was revoked in the back office; {backlog} event(s) kept here",
+            "provision it again: sudo larder provision --code CODE",
+        )
     if status["quarantined"]:
         first = status["quarantine"][0]
         return warned(

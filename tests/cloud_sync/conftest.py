@@ -12,7 +12,7 @@ import pytest
 from cloud_sync.migrate import apply_migrations
 from tests.cloud_sync.helpers import Cloud
 from tests.pg import PostgresServer
-from tests.standins.postgrest import SupabaseStandIn
+from tests.standins.postgrest import SupabaseStandIn, create_api_roles
 
 TEMPLATE = "larder_template"
 
@@ -24,10 +24,8 @@ def pg_server() -> Iterator[PostgresServer]:
         with psycopg.connect(server.conninfo(), autocommit=True) as conn:
             conn.execute(f"create database {TEMPLATE}")
         with psycopg.connect(server.conninfo(TEMPLATE), autocommit=True) as conn:
+            create_api_roles(conn)
             apply_migrations(conn)
-            # PostgREST's login role: it can only become the API roles
-            conn.execute("create role authenticator login noinherit")
-            conn.execute("grant anon, authenticated, service_role to authenticator")
         yield server
     finally:
         server.stop()

@@ -1,14 +1,21 @@
-"""Helpers for cloud-sync tests: the ``Cloud`` handle (database + Supabase stand-in) and journal helpers."""
+"""Helpers for cloud-sync tests: the ``Cloud`` handle (database + Supabase stand-in), API callers, people and
+journal helpers."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
+import pytest
+from postgrest.exceptions import APIError
+from supabase import Client, create_client
+from supabase.lib.client_options import SyncClientOptions
 
 from cloud_sync.identity import provision
 from cloud_sync.remote import Session, SupabaseRemote
@@ -39,7 +46,7 @@ class Cloud:
 
     def code(self, site: str) -> str:
         self.add_site(site)
-        return str(self.sql("select app.create_provisioning_code(%s)", (site,))[0][0])
+        return str(self.sql("select app.create_provisioning_code(%s, %s)", (site, f"{site} unit"))[0][0])
 
     def settings(self, data_dir: Path, **overrides: Any) -> Settings:
         values: dict[str, Any] = {
@@ -83,10 +90,6 @@ class Cloud:
         return {(r[0], r[1]): r[2] for r in rows if abs(r[2]) > 1e-9}
 
     def admin_client(self) -> Any:
-        import httpx
-        from supabase import create_client
-        from supabase.lib.client_options import SyncClientOptions
-
         options = SyncClientOptions(
             persist_session=False, auto_refresh_token=False, httpx_client=httpx.Client()
         )
@@ -100,6 +103,58 @@ class Cloud:
         ]
         client = self.admin_client()
         client.table("items").upsert(rows, on_conflict="site_id,name").execute()
+
+    def person(self, email: str, *, site: str | None = None, role: str = "staff") -> Person:
+        """A person signed in through Supabase Auth (created with the admin API, then the password grant);
+        with ``site``, they join it with ``role`` through an invite made by the service role."""
+        password = f"pw-{uuid.uuid4()}"
+        admin = self.admin_client()
+        user = admin.auth.admin.create_user({"email": email, "password": password, "email_confirm": True})
+        options = SyncClientOptions(
+            persist_session=False, auto_refresh_token=False, httpx_client=httpx.Client()
+        )
+        client = create_client(self.api.url, self.api.anon_key, options)
+        session = client.auth.sign_in_with_password({"email": email, "password": password}).session
+        assert session is not None
+        person = Person(user.user.id, email, Caller(self, session.access_token))
+        if site is not None:
+            self.add_site(site)
+            code = self.sql("select app.create_invite(%s, %s)", (site, role))[0][0]
+            assert rows(person.api.client.rpc("accept_invite", {"p_code": code})) == {
+                "site_id": site,
+                "role": role,
+            }
+        return person
+
+
+class Caller:
+    """supabase-py with a given bearer token (none: the publishable key alone), noting each response's status."""
+
+    def __init__(self, cloud: Cloud, token: str | None) -> None:
+        self.statuses: list[int] = []
+        self.http = httpx.Client(event_hooks={"response": [lambda r: self.statuses.append(r.status_code)]})
+        options = SyncClientOptions(auto_refresh_token=False, persist_session=False, httpx_client=self.http)
+        self.client: Client = create_client(cloud.api.url, cloud.api.anon_key, options)
+        if token:
+            self.client.postgrest.auth(token)
+
+    def fails(self, call: Any) -> tuple[int, str | None]:
+        """The HTTP status and error code of a call that must fail."""
+        with pytest.raises(APIError) as caught:
+            call()
+        return self.statuses[-1], caught.value.code
+
+
+@dataclass
+class Person:
+    user_id: str
+    email: str
+    api: Caller
+
+
+def rows(query: Any) -> Any:
+    """A query's answer (untyped JSON)."""
+    return query.execute().data
 
 
 def record_adds(store: Store, count: int, *, items: tuple[str, ...] = ("oat milk", "eggs", "butter")) -> None:

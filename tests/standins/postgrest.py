@@ -1,4 +1,4 @@
-"""A stand-in for the Supabase API gateway over a real PostgreSQL: PostgREST, the Auth refresh grant, one Edge Function.
+"""A stand-in for the Supabase API gateway over a real PostgreSQL: PostgREST, Supabase Auth, and the Edge Functions.
 
 No PostgREST binary can run here, so this reproduces what PostgREST does for the calls Larder makes, on a real
 database with the real migrations, for supabase-py as the client:
@@ -9,16 +9,21 @@ database with the real migrations, for supabase-py as the client:
   ``set_config('search_path', 'public', true)``, ``set_config('role', <role claim>, true)`` and
   ``set_config('request.jwt.claims', <claims>, true)``, so row-level security and grants decide. SQLSTATEs map to
   PostgREST's statuses (23505 -> 409, 42501 -> 403, or 401 for anon, P0001 -> 400, class 08/53 -> 503, most server
-  classes -> 500, anything else -> 400) with bodies ``{code, message, details, hint}``. Supported: ``GET /<table>``
+  classes -> 500, anything else -> 400) with bodies ``{code, message, details, hint}``. The pre-request function
+  named by the ``authenticator`` role's ``pgrst.db_pre_request`` setting runs first; a function that sets the
+  ``response.status`` GUC chooses the status (and the transaction still commits). Supported: ``GET /<table>``
   (select, eq/neq/gt/gte/lt/lte/is/in filters, order, limit, offset), ``POST /<table>`` (``columns``,
-  ``on_conflict``, ``Prefer: return=..., resolution=...``) and ``POST /rpc/<fn>`` with named arguments.
-- ``POST /auth/v1/token?grant_type=refresh_token``: Supabase Auth's single-use refresh-token rotation, with its
-  rule that a revoked token whose child is the active token gets that child back (a client that lost the answer),
-  and that any other reuse revokes the whole session. Access tokens get claims from the database's
-  ``custom_access_token_hook``, called as ``supabase_auth_admin``, like Supabase Auth does. Its tables live in an
-  ``auth`` schema this stand-in creates (like Supabase Auth runs its own migrations).
-- ``POST /functions/v1/provision-device``: the Edge Function that redeems a provisioning code with the service
-  role (server side) and answers with a new session for the device's own auth user.
+  ``on_conflict``, ``Prefer: return=..., resolution=...``), ``PATCH /<table>`` and ``DELETE /<table>`` with
+  filters, and ``POST /rpc/<fn>`` with named arguments.
+- Supabase Auth: ``POST /auth/v1/token?grant_type=refresh_token`` with its single-use refresh-token rotation (a
+  revoked token whose child is the active token gets that child back, for a client that lost the answer; any
+  other reuse revokes the whole session); ``grant_type=password``; and the admin API's ``POST
+  /auth/v1/admin/users`` and ``DELETE /auth/v1/admin/users/<id>`` (service role only). Access tokens get claims
+  from the database's ``custom_access_token_hook``, called as ``supabase_auth_admin``, like Supabase Auth does.
+  Its tables live in an ``auth`` schema this stand-in creates (like Supabase Auth runs its own migrations).
+- ``/functions/v1/<name>``: forwarded to the real Edge Function (``tests.standins.functions``), started with
+  ``deno run`` on first use with this gateway's URL and keys in its environment, as Supabase's gateway forwards
+  to its Edge Runtime; the client's address goes along in ``x-forwarded-for``.
 
 Faults for tests: ``stop()``/``start()`` take the server away and back on the same port; ``faults.fail_next``
 answers 503 without touching the database; ``faults.html_next`` answers 200 with an HTML page (a captive
@@ -37,35 +42,22 @@ import socket
 import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 import jwt
 import psycopg
 from psycopg import sql
 
+from tests.standins.errors import HttpError
+from tests.standins.functions import EdgeFunction
+from tests.standins.gotrue import AUTH_SCHEMA, AuthService, auth_error
+
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 OPS = {"eq": "=", "neq": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
-AUTH_SCHEMA = """
-create schema if not exists auth;
-create table if not exists auth.users (
-  id uuid primary key, aud text not null default 'authenticated', role text not null default 'authenticated',
-  app_metadata jsonb not null default '{}', user_metadata jsonb not null default '{}',
-  created_at timestamptz not null default now(), last_sign_in_at timestamptz);
-create table if not exists auth.refresh_tokens (
-  id bigserial primary key, token text unique not null, user_id uuid not null, session_id uuid not null,
-  parent text, revoked boolean not null default false,
-  created_at timestamptz not null default now(), updated_at timestamptz not null default now());
-"""
-
-
-class HttpError(Exception):
-    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        super().__init__(body.get("message"))
-        self.status, self.body, self.headers = status, body, headers or {}
 
 
 def pgrst(status: int, code: str, message: str, details: Any = None, hint: Any = None) -> HttpError:
@@ -95,6 +87,19 @@ class Faults:
     drop_after_commit: int = 0  # commit this many writes, then hang up without answering
     html_next: int = 0  # answer this many requests 200 with an HTML page (a captive portal or proxy)
     requests: int = 0
+
+
+def create_api_roles(conn: psycopg.Connection[Any]) -> None:
+    """The roles a Supabase database has before the project's migrations run: the API roles and PostgREST's
+    login role, which can only become them."""
+    for role, options in (
+        ("anon", "nologin noinherit"),
+        ("authenticated", "nologin noinherit"),
+        ("service_role", "nologin noinherit bypassrls"),
+        ("authenticator", "login noinherit"),
+    ):
+        conn.execute(sql.SQL("create role {} " + options).format(sql.Identifier(role)))
+    conn.execute("grant anon, authenticated, service_role to authenticator")
 
 
 class _Pool:
@@ -168,6 +173,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.server.app.serve(self)
 
+    def do_PATCH(self) -> None:
+        self.server.app.serve(self)
+
+    def do_DELETE(self) -> None:
+        self.server.app.serve(self)
+
 
 class _Drop(Exception):
     """Hang up without answering."""
@@ -198,7 +209,15 @@ class SupabaseStandIn:
         conn = self.admin.get()
         with conn.transaction():
             conn.execute(AUTH_SCHEMA)
+            setting = conn.execute(
+                "select s from pg_db_role_setting r, unnest(r.setconfig) s "
+                "where r.setrole = (select oid from pg_roles where rolname = 'authenticator') "
+                "and s like 'pgrst.db_pre_request=%'"
+            ).fetchone()
         self.admin.put(conn)
+        self.pre_request = setting[0].split("=", 1)[1] if setting else None
+        self.auth = AuthService(self.admin, self.secret, access_ttl, lambda: self.url)
+        self.functions: dict[str, EdgeFunction] = {}
 
     @property
     def url(self) -> str:
@@ -230,6 +249,8 @@ class SupabaseStandIn:
 
     def close(self) -> None:
         self.stop()
+        for function in self.functions.values():
+            function.stop()
         self.rest.close()
         self.admin.close()
 
@@ -251,7 +272,7 @@ class SupabaseStandIn:
                 h.end_headers()
                 h.wfile.write(page)
                 return
-            status, body, headers = self.route(h.command, h.path, h.headers, raw)
+            status, body, headers = self.route(h.command, h.path, h.headers, raw, h.client_address[0])
         except _Drop:
             h.close_connection = True
             h.connection.shutdown(socket.SHUT_RDWR)
@@ -269,26 +290,61 @@ class SupabaseStandIn:
         h.end_headers()
         h.wfile.write(data)
 
-    def route(self, method: str, target: str, headers: Any, raw: bytes) -> tuple[int, Any, dict[str, str]]:
+    def route(
+        self, method: str, target: str, headers: Any, raw: bytes, client: str = "127.0.0.1"
+    ) -> tuple[int, Any, dict[str, str]]:
         parts = urlsplit(target)
         params = parse_qsl(parts.query, keep_blank_values=True)
         path = parts.path
+        if path.startswith("/functions/v1/"):
+            return self._function(method, path[len("/functions/v1/") :], headers, raw, client)
         self._check_apikey(headers)
         payload = json.loads(raw) if raw else None
-        if path == "/auth/v1/token" and method == "POST":
-            grant = dict(params).get("grant_type")
-            if grant != "refresh_token":
-                raise HttpError(
-                    400, {"code": "validation_failed", "message": f"unsupported grant_type {grant}"}
-                )
-            return 200, self._refresh((payload or {}).get("refresh_token") or ""), {}
-        if path == "/functions/v1/provision-device" and method == "POST":
-            self._claims(headers)  # Edge Functions verify the caller's JWT by default
-            return 200, self._provision(payload or {}), {}
+        if path.startswith("/auth/v1/"):
+            return 200, self._auth(method, path[len("/auth/v1/") :], dict(params), headers, payload or {}), {}
         if path.startswith("/rest/v1/"):
             claims = self._claims(headers)
             return self._rest(method, path[len("/rest/v1/") :], params, headers, payload, claims)
         raise HttpError(404, {"message": "no Route matched with those values"})
+
+    def _auth(self, method: str, path: str, params: dict[str, str], headers: Any, body: Any) -> Any:
+        if path == "token" and method == "POST":
+            grant = params.get("grant_type")
+            if grant == "refresh_token":
+                return self.auth.refresh(str(body.get("refresh_token") or ""))
+            if grant == "password":
+                return self.auth.password(str(body.get("email") or ""), str(body.get("password") or ""))
+            raise auth_error(400, "validation_failed", f"unsupported grant_type {grant}")
+        if path == "admin/users" and method == "POST":
+            return self.auth.create_user(self._claims(headers), body)
+        if path.startswith("admin/users/") and method == "DELETE":
+            return self.auth.delete_user(self._claims(headers), path.rsplit("/", 1)[1])
+        raise HttpError(404, {"message": "no Route matched with those values"})
+
+    def _function(
+        self, method: str, name: str, headers: Any, raw: bytes, client: str
+    ) -> tuple[int, Any, dict[str, str]]:
+        """Forward to the Edge Function's own process, as the gateway forwards to the Edge Runtime."""
+        name = name.strip("/")
+        if name not in self.functions:
+            self.functions[name] = EdgeFunction(
+                name,
+                {
+                    "SUPABASE_URL": self.url,
+                    "SUPABASE_ANON_KEY": self.anon_key,
+                    "SUPABASE_SERVICE_ROLE_KEY": self.service_key,
+                },
+            )
+        forwarded = {
+            k: v for k, v in headers.items() if k.lower() in ("content-type", "authorization", "apikey")
+        }
+        forwarded["x-forwarded-for"] = client
+        answer = httpx.request(method, self.functions[name].url, headers=forwarded, content=raw, timeout=30)
+        try:
+            body = answer.json()
+        except ValueError:
+            body = {"message": answer.text}
+        return answer.status_code, body, {}
 
     def _check_apikey(self, headers: Any) -> None:
         key = headers.get("apikey")
@@ -336,15 +392,24 @@ class SupabaseStandIn:
                     "set_config('request.path', %s, true)",
                     (role, json.dumps(claims), method, "/" + name),
                 )
+                # PostgREST finds the function in its schema cache before the request's transaction does anything
+                target = self._resolve(conn, name[4:], payload or {}) if name.startswith("rpc/") else None
+                if self.pre_request:
+                    conn.execute(sql.SQL("select {}()").format(sql.Identifier(*self.pre_request.split("."))))
                 result: tuple[int, Any, dict[str, str]]
-                if name.startswith("rpc/") and method == "POST":
-                    result = 200, self._rpc(conn, name[4:], payload or {}), {}
+                if target is not None and method == "POST":
+                    result = 200, self._rpc(conn, name[4:], payload or {}, target), {}
                 elif method == "GET":
                     result = 200, self._select(conn, name, params), {"Content-Range": "*/*"}
                 elif method == "POST":
                     result = 201, self._insert(conn, name, params, headers, payload), {}
+                elif method in ("PATCH", "DELETE"):
+                    result = 200, self._change(conn, method, name, params, payload), {}
                 else:
                     raise pgrst(405, "PGRST117", f"Unsupported HTTP method: {method}")
+                status = conn.execute("select current_setting('response.status', true)").fetchone()
+                if status and status[0]:
+                    result = int(status[0]), result[1], result[2]
             if method == "POST" and self.faults.drop_after_commit > 0:
                 self.faults.drop_after_commit -= 1
                 raise _Drop
@@ -370,9 +435,16 @@ class SupabaseStandIn:
             diag.message_hint,
         )
 
-    def _rpc(self, conn: psycopg.Connection[Any], fn: str, args: dict[str, Any]) -> Any:
+    def _resolve(
+        self, conn: psycopg.Connection[Any], fn: str, args: dict[str, Any]
+    ) -> tuple[list[str], list[str], bool]:
+        """The input argument names and types of ``public.<fn>`` taking ``args``, and whether it returns a set."""
         rows = conn.execute(
-            "select p.proargnames, array(select format_type(t, null) from unnest(p.proargtypes) t), "
+            # input arguments only (a RETURNS TABLE function lists its columns among proargnames too)
+            "select array(select a.name from unnest(p.proargnames, coalesce(p.proargmodes::text[], "
+            "array_fill('i'::text, array[cardinality(p.proargnames)]))) a(name, mode) "
+            "where a.mode in ('i', 'b', 'v')), "
+            "array(select format_type(t, null) from unnest(p.proargtypes) t), "
             "p.pronargdefaults, p.proretset from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
             "where n.nspname = 'public' and p.proname = %s",
             (fn,),
@@ -389,7 +461,16 @@ class SupabaseStandIn:
                 "PGRST202",
                 f"Could not find the function public.{fn}({', '.join(sorted(args))}) in the schema cache",
             )
-        names, types, retset = matches[0]
+        return matches[0]
+
+    def _rpc(
+        self,
+        conn: psycopg.Connection[Any],
+        fn: str,
+        args: dict[str, Any],
+        target: tuple[list[str], list[str], bool],
+    ) -> Any:
+        names, types, retset = target
         call_args = []
         values = []
         for key, value in args.items():
@@ -443,19 +524,7 @@ class SupabaseStandIn:
             elif key == "offset":
                 offset = int(value)
             else:
-                op, _, operand = value.partition(".")
-                col = self._ident(key)
-                if op in OPS:
-                    where.append(sql.SQL("{} " + OPS[op] + " %s").format(col))
-                    values.append(operand)
-                elif op == "is" and operand in {"null", "true", "false"}:
-                    where.append(sql.SQL("{} is " + operand).format(col))
-                elif op == "in" and operand.startswith("(") and operand.endswith(")"):
-                    items = [v.strip().strip('"') for v in operand[1:-1].split(",") if v.strip()]
-                    where.append(sql.SQL("{}::text = any(%s)").format(col))
-                    values.append(items)
-                else:
-                    raise pgrst(400, "PGRST100", f'"failed to parse filter ({value})"')
+                self._filter(key, value, where, values)
         query = sql.SQL("select {} from {}").format(cols, self._ident(table))
         if where:
             query += sql.SQL(" where ") + sql.SQL(" and ").join(where)
@@ -469,6 +538,57 @@ class SupabaseStandIn:
             values.append(offset)
         wrapped = sql.SQL("select coalesce(json_agg(_t), '[]')::text from ({}) _t").format(query)
         row = conn.execute(wrapped, values).fetchone()
+        return json.loads(row[0]) if row else []
+
+    def _filter(
+        self, key: str, value: str, where: list[sql.Composable], values: list[Any], alias: str | None = None
+    ) -> None:
+        op, _, operand = value.partition(".")
+        col: sql.Composable = self._ident(key)
+        if alias:
+            col = sql.SQL("{}.{}").format(sql.Identifier(alias), col)
+        if op in OPS:
+            where.append(sql.SQL("{} " + OPS[op] + " %s").format(col))
+            values.append(operand)
+        elif op == "is" and operand in {"null", "true", "false"}:
+            where.append(sql.SQL("{} is " + operand).format(col))
+        elif op == "in" and operand.startswith("(") and operand.endswith(")"):
+            items = [v.strip().strip('"') for v in operand[1:-1].split(",") if v.strip()]
+            where.append(sql.SQL("{}::text = any(%s)").format(col))
+            values.append(items)
+        else:
+            raise pgrst(400, "PGRST100", f'"failed to parse filter ({value})"')
+
+    def _change(
+        self,
+        conn: psycopg.Connection[Any],
+        method: str,
+        table: str,
+        params: list[tuple[str, str]],
+        payload: Any,
+    ) -> Any:
+        """PATCH (update the filtered rows with the body's columns) or DELETE; answers the rows changed."""
+        where: list[sql.Composable] = []
+        values: list[Any] = []
+        for key, value in params:
+            if key not in ("select", "columns"):
+                self._filter(key, value, where, values, alias="_t")
+        if method == "PATCH":
+            if not isinstance(payload, dict) or not payload:
+                raise pgrst(400, "PGRST102", "Empty or invalid json")
+            query = sql.SQL("update {t} as _t set {s} from json_populate_record(null::{t}, %s) _b").format(
+                t=self._ident(table),
+                s=sql.SQL(", ").join(sql.SQL("{c} = _b.{c}").format(c=self._ident(c)) for c in payload),
+            )
+            values.insert(0, json.dumps(payload))
+        else:
+            query = sql.SQL("delete from {} as _t").format(self._ident(table))
+        if where:
+            query += sql.SQL(" where ") + sql.SQL(" and ").join(where)
+        wrapped = sql.SQL(
+            "with _ch as ({} returning _t.*) select coalesce(json_agg(_ch), '[]')::text from _ch"
+        )
+        row = conn.execute(wrapped.format(query), values).fetchone()
         return json.loads(row[0]) if row else []
 
     def _insert(
@@ -518,137 +638,3 @@ class SupabaseStandIn:
             (f"public.{table}",),
         ).fetchone()
         return str(row[0]) if row and row[0] else "id"
-
-    # --- Supabase Auth (refresh grant) and the provision-device Edge Function ---
-    def _refresh(self, token: str) -> dict[str, Any]:
-        conn = self.admin.get()
-        try:
-            with conn.transaction():
-                row = conn.execute(
-                    "select id, user_id, session_id, revoked from auth.refresh_tokens where token = %s for update",
-                    (token,),
-                ).fetchone()
-                if row is None:
-                    raise self._auth_error(
-                        400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found"
-                    )
-                token_id, user_id, session_id, revoked = row
-                if revoked:
-                    active = conn.execute(
-                        "select token, parent from auth.refresh_tokens where session_id = %s and not revoked "
-                        "order by id desc limit 1",
-                        (session_id,),
-                    ).fetchone()
-                    if active is None or active[1] != token:
-                        conn.execute(
-                            "update auth.refresh_tokens set revoked = true where session_id = %s",
-                            (session_id,),
-                        )
-                        session = None
-                    else:
-                        session = self._session(conn, user_id, session_id, active[0])
-                else:
-                    conn.execute(
-                        "update auth.refresh_tokens set revoked = true, updated_at = now() where id = %s",
-                        (token_id,),
-                    )
-                    session = self._session(conn, user_id, session_id, None, parent=token)
-            if session is None:
-                raise self._auth_error(
-                    400, "refresh_token_already_used", "Invalid Refresh Token: Already Used"
-                )
-            return session
-        finally:
-            self.admin.put(conn)
-
-    def _provision(self, body: dict[str, Any]) -> dict[str, Any]:
-        conn = self.admin.get()
-        user_id = uuid.uuid4()
-        try:
-            with conn.transaction():
-                conn.execute("set local role service_role")
-                device = conn.execute(
-                    "select app.redeem_provisioning_code(%s, %s, %s, %s)",
-                    (
-                        str(body.get("code") or ""),
-                        str(body.get("device_id") or ""),
-                        user_id,
-                        str(body.get("name") or ""),
-                    ),
-                ).fetchone()
-                conn.execute("reset role")
-                conn.execute("insert into auth.users (id) values (%s)", (user_id,))
-                session = self._session(conn, user_id, uuid.uuid4(), None)
-            return {**session, **(device[0] if device else {})}
-        except psycopg.Error as exc:
-            raise HttpError(
-                400 if (exc.sqlstate or "").startswith(("P0", "23", "22")) else 500,
-                {"error": exc.diag.message_primary or str(exc)},
-            ) from None
-        finally:
-            self.admin.put(conn)
-
-    def _session(
-        self,
-        conn: psycopg.Connection[Any],
-        user_id: Any,
-        session_id: Any,
-        token: str | None,
-        parent: str | None = None,
-    ) -> dict[str, Any]:
-        if token is None:
-            token = secrets.token_urlsafe(24)
-            conn.execute(
-                "insert into auth.refresh_tokens (token, user_id, session_id, parent) values (%s, %s, %s, %s)",
-                (token, user_id, session_id, parent),
-            )
-        now = int(time.time())
-        claims = {
-            "aud": "authenticated",
-            "exp": now + self.access_ttl,
-            "iat": now,
-            "iss": f"{self.url}/auth/v1",
-            "sub": str(user_id),
-            "role": "authenticated",
-            "aal": "aal1",
-            "session_id": str(session_id),
-            "app_metadata": {},
-            "user_metadata": {},
-            "is_anonymous": False,
-        }
-        conn.execute("set local role supabase_auth_admin")
-        row = conn.execute(
-            "select public.custom_access_token_hook(%s::jsonb)",
-            (
-                json.dumps(
-                    {"user_id": str(user_id), "claims": claims, "authentication_method": "refresh_token"}
-                ),
-            ),
-        ).fetchone()
-        conn.execute("reset role")
-        answer = row[0] if row else {}
-        if "error" in answer:
-            err = answer["error"]
-            raise self._auth_error(
-                int(err.get("http_code", 500)), "unexpected_failure", str(err.get("message"))
-            )
-        user = {
-            "id": str(user_id),
-            "aud": "authenticated",
-            "role": "authenticated",
-            "app_metadata": {},
-            "user_metadata": {},
-            "created_at": "2026-01-01T00:00:00Z",
-        }
-        return {
-            "access_token": jwt.encode(answer["claims"], self.secret, algorithm="HS256"),
-            "token_type": "bearer",
-            "expires_in": self.access_ttl,
-            "expires_at": now + self.access_ttl,
-            "refresh_token": token,
-            "user": user,
-        }
-
-    @staticmethod
-    def _auth_error(status: int, code: str, message: str) -> HttpError:
-        return HttpError(status, {"code": code, "message": message}, {"X-Supabase-Api-Version": "2024-01-01"})

@@ -18,23 +18,36 @@ revoke all on app.provisioning_codes from public, anon, authenticated;
 
 grant execute on function app.audit(text, jsonb) to authenticated, service_role;
 
+-- A fresh code: 80 bits (five groups of four hex digits) drawn from two random UUIDs (244 random bits, from the
+-- server's strong random source) through SHA-256; and the hash stored for a code.
+create or replace function app.new_code() returns text
+language sql volatile as $$
+  select upper(substr(r, 1, 4) || '-' || substr(r, 5, 4) || '-' || substr(r, 9, 4) || '-'
+    || substr(r, 13, 4) || '-' || substr(r, 17, 4))
+  from (select encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')), 'hex')
+    as r) x
+$$;
+
+create or replace function app.code_hash(p_code text) returns text
+language sql immutable as $$
+  select encode(sha256(convert_to(upper(trim(coalesce(p_code, ''))), 'UTF8')), 'hex')
+$$;
+
 -- A new code for a site, e.g. `select app.create_provisioning_code('cafe-1', 'walk-in unit')`.
 create or replace function app.create_provisioning_code(
   p_site text, p_device_name text default '', p_valid_for interval default '7 days'
 ) returns text
 language plpgsql security definer set search_path = public, pg_temp as $$
 declare
-  raw text := md5(gen_random_uuid()::text || gen_random_uuid()::text || clock_timestamp()::text);
-  code text := upper(substr(raw, 1, 4) || '-' || substr(raw, 5, 4) || '-' || substr(raw, 9, 4) || '-'
-    || substr(raw, 13, 4) || '-' || substr(raw, 17, 4));
+  code text := app.new_code();
 begin
   if not exists (select 1 from sites where id = p_site) then
     raise exception using errcode = 'P0001', message = format('there is no site %s', p_site);
   end if;
   insert into app.provisioning_codes (code_hash, site_id, device_name, expires_at)
-  values (encode(sha256(convert_to(code, 'UTF8')), 'hex'), p_site, p_device_name, now() + p_valid_for);
-  insert into audit_logs (site_id, action, detail)
-  values (p_site, 'provisioning_code_created', jsonb_build_object('device_name', p_device_name));
+  values (app.code_hash(code), p_site, p_device_name, now() + p_valid_for);
+  insert into audit_logs (site_id, user_id, action, detail)
+  values (p_site, app.uid(), 'provisioning_code_created', jsonb_build_object('device_name', p_device_name));
   return code;
 end
 $$;
@@ -49,7 +62,7 @@ declare
   existing devices;
 begin
   select * into c from app.provisioning_codes
-  where code_hash = encode(sha256(convert_to(upper(trim(p_code)), 'UTF8')), 'hex')
+  where code_hash = app.code_hash(p_code)
   for update;
   if not found then
     raise exception using errcode = 'P0001', message = 'the provisioning code is not valid';
@@ -73,11 +86,11 @@ begin
 end
 $$;
 
--- Revoke a unit: its next token refresh is refused (access tokens live at most an hour).
+-- Revoke a unit: refused at its next request (app.device_id checks the row) and at its next token refresh (the
+-- hook below). The audit trigger on devices records it.
 create or replace function app.revoke_device(p_device_id text) returns void
 language sql security definer set search_path = public, pg_temp as $$
-  update devices set revoked_at = now() where id = p_device_id;
-  insert into audit_logs (device_id, action) values (p_device_id, 'device_revoked');
+  update devices set revoked_at = now() where id = p_device_id and revoked_at is null;
 $$;
 
 -- Supabase Auth "custom access token" hook: adds device_id and site_id to a device user's claims.

@@ -1,5 +1,23 @@
 -- The two calls a unit makes: upload a batch of journal events, and download catalogue/stock changes.
 
+-- The caller's device id, or an error that says why there is none (a revoked device is told so plainly: the unit
+-- shows it and stops retrying). `details` is the machine-readable reason.
+create or replace function app.require_device() returns text
+language plpgsql stable security definer set search_path = public, pg_temp as $$
+declare
+  me text := app.device_id();
+begin
+  if me is not null then
+    return me;
+  elsif app.claims() ? 'device_id' then
+    raise exception using errcode = '42501', detail = 'device_revoked',
+      message = 'this device has been revoked or re-provisioned',
+      hint = 'provision the unit again with a new code';
+  end if;
+  raise exception using errcode = '42501', message = 'only a provisioned device may do this';
+end
+$$;
+
 -- Why one event cannot be stored, or null. Field-level checks only; the insert's constraints back them up.
 create or replace function app.event_problem(e jsonb, me text) returns text
 language plpgsql stable as $$
@@ -16,6 +34,9 @@ begin
     return 'action must be a short lower-case word';
   elsif coalesce(jsonb_typeof(e -> 'quantity'), 'null') not in ('null', 'number') then
     return 'quantity must be a number or null';
+  elsif coalesce(jsonb_typeof(e -> 'app_version'), 'null') not in ('null', 'string')
+      or length(e ->> 'app_version') > 40 then
+    return 'app_version must be a version string of at most 40 characters';
   end if;
   return app.deltas_problem(coalesce(e -> 'deltas', '[]'::jsonb));
 end
@@ -26,7 +47,7 @@ $$;
 create or replace function public.ingest_events(events jsonb) returns jsonb
 language plpgsql security invoker set search_path = public, pg_temp as $$
 declare
-  me text := app.device_id();
+  me text := app.require_device();
   my_site text := app.site_id();
   e jsonb;
   problem text;
@@ -35,9 +56,6 @@ declare
   duplicates text[] := '{}';
   rejected jsonb := '[]';
 begin
-  if me is null or my_site is null then
-    raise exception using errcode = '42501', message = 'only a provisioned device may upload events';
-  end if;
   if jsonb_typeof(events) is distinct from 'array' then
     raise exception using errcode = '22023', message = 'events must be a JSON array';
   end if;
@@ -54,13 +72,13 @@ begin
       inserted := null;
       insert into inventory_events as t (
         id, site_id, device_id, at, action, item, quantity, unit, location, to_location,
-        transcript, resolver, confirmation, outcome, reverses, deltas)
+        transcript, resolver, confirmation, outcome, reverses, deltas, app_version)
       values (
         (e ->> 'id')::uuid, my_site, me, (e ->> 'at')::timestamptz, e ->> 'action', e ->> 'item',
         (e ->> 'quantity')::double precision, e ->> 'unit', e ->> 'location', e ->> 'to_location',
         coalesce(e ->> 'transcript', ''), coalesce(e ->> 'resolver', 'manual'),
         coalesce(e ->> 'confirmation', 'none'), coalesce(e ->> 'outcome', 'applied'),
-        (e ->> 'reverses')::uuid, coalesce(e -> 'deltas', '[]'::jsonb))
+        (e ->> 'reverses')::uuid, coalesce(e -> 'deltas', '[]'::jsonb), e ->> 'app_version')
       on conflict (id) do nothing
       returning t.id into inserted;
       if inserted is not null then
@@ -92,11 +110,9 @@ language plpgsql stable security invoker set search_path = public, pg_temp as $$
 declare
   since xid8 := coalesce(nullif(since_cursor, '')::xid8, '0'::xid8);
   next_cursor xid8 := pg_snapshot_xmin(pg_current_snapshot());
+  me text := app.require_device();
   my_site text := app.site_id();
 begin
-  if my_site is null then
-    raise exception using errcode = '42501', message = 'only a provisioned device may download changes';
-  end if;
   return jsonb_build_object(
     'cursor', next_cursor::text,
     'site_id', my_site,
@@ -117,6 +133,6 @@ end
 $$;
 
 revoke execute on function public.ingest_events(jsonb), public.changes_since(text) from public, anon;
-revoke execute on function app.event_problem(jsonb, text) from public, anon;
+revoke execute on function app.event_problem(jsonb, text), app.require_device() from public, anon;
 grant execute on function public.ingest_events(jsonb), public.changes_since(text) to authenticated;
-grant execute on function app.event_problem(jsonb, text) to authenticated;
+grant execute on function app.event_problem(jsonb, text), app.require_device() to authenticated;

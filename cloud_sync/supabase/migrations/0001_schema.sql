@@ -36,11 +36,15 @@ language sql stable as $$
   select coalesce(nullif(current_setting('request.jwt.claims', true), '')::jsonb, '{}'::jsonb)
 $$;
 
-create or replace function app.device_id() returns text
-language sql stable as $$ select app.claims() ->> 'device_id' $$;
-
-create or replace function app.site_id() returns text
-language sql stable as $$ select app.claims() ->> 'site_id' $$;
+-- The signed-in person's user id: null for anon, for the service role and for device tokens.
+create or replace function app.uid() returns uuid
+language sql stable as $$
+  select case
+    when app.claims() ->> 'role' = 'authenticated' and not app.claims() ? 'device_id'
+      and app.claims() ->> 'sub' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+    then (app.claims() ->> 'sub')::uuid
+  end
+$$;
 
 -- A stock delta list is an array of {item, location, quantity, expires}; `null` when valid, else the reason.
 create or replace function app.deltas_problem(deltas jsonb) returns text
@@ -149,6 +153,7 @@ create table if not exists public.inventory_events (
   outcome text not null check (outcome ~ '^[a-z_]{1,32}$'),
   reverses uuid,
   deltas jsonb not null default '[]' check (app.deltas_problem(deltas) is null),
+  app_version text check (length(app_version) <= 40), -- the unit's software version (device.__version__)
   received_at timestamptz not null default now()
 );
 
@@ -157,9 +162,28 @@ create table if not exists public.audit_logs (
   at timestamptz not null default now(),
   site_id text,
   device_id text,
+  user_id uuid, -- the person who made the change (null for devices, the service role and the SQL editor)
   action text not null,
   detail jsonb not null default '{}'
 );
+
+-- The caller's device, checked against its row on every request (not only when a token is minted): null unless
+-- the token names a device that is not revoked and is bound to the token's user (`sub`; provisioning always binds
+-- one, a row made by hand without a user accepts any token naming it). Every policy and RPC goes through it, so a
+-- revoked or re-provisioned unit is refused at its next request, even with an access token that has not expired.
+create or replace function app.device_id() returns text
+language sql stable security definer set search_path = public, pg_temp as $$
+  select d.id from public.devices d
+  where d.id = app.claims() ->> 'device_id'
+    and (d.user_id is null or d.user_id::text = app.claims() ->> 'sub')
+    and d.revoked_at is null
+$$;
+
+-- The site of the caller's device, from its row (never from the token's word).
+create or replace function app.site_id() returns text
+language sql stable security definer set search_path = public, pg_temp as $$
+  select d.site_id from public.devices d where d.id = app.device_id()
+$$;
 
 create unique index if not exists items_name_ci on public.items (site_id, lower(name));
 create unique index if not exists locations_name_ci on public.locations (site_id, lower(name));
@@ -223,8 +247,15 @@ drop trigger if exists apply_event_deltas on public.inventory_events;
 create trigger apply_event_deltas after insert on public.inventory_events
   for each row execute function app.apply_event_deltas();
 
+-- The upload's summary row (ingest_events runs as the device, so the device may call this): only a valid device,
+-- only about itself, only as `ingest`. Everything else in the audit trail is written by triggers.
 create or replace function app.audit(p_action text, p_detail jsonb) returns void
-language sql security definer set search_path = public, pg_temp as $$
+language plpgsql security definer set search_path = public, pg_temp as $$
+begin
+  if app.device_id() is null or p_action is distinct from 'ingest' then
+    raise exception using errcode = '42501', message = 'only an upload writes this audit row';
+  end if;
   insert into public.audit_logs (site_id, device_id, action, detail)
-  values (app.site_id(), app.device_id(), p_action, coalesce(p_detail, '{}'::jsonb))
+  values (app.site_id(), app.device_id(), p_action, coalesce(p_detail, '{}'::jsonb));
+end
 $$;
