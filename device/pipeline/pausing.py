@@ -36,7 +36,7 @@ class EarlyFinal:
     speech_end_s: float
 
     def matches(self, endpoint: Endpoint) -> bool:
-        return endpoint.reason == "semantic" and endpoint.speech_end_s == self.speech_end_s
+        return endpoint.reason in ("semantic", "silence") and endpoint.speech_end_s == self.speech_end_s
 
 
 class PauseWatch:

@@ -225,8 +225,9 @@ class VoicePipeline:
             if decided is not None:
                 return decided, draft
             draft = self._maybe_draft(session, endpointer, draft)
-            if self._watch is not None and self._watch.step(session, draft).end:
-                decided = endpointer.end_now("semantic")
+            step = self._watch.step(session, draft) if self._watch is not None else None
+            if step is not None and step.end:
+                decided = endpointer.end_now("semantic" if step.early else "silence")
                 if decided is not None:
                     return decided, draft
 

@@ -172,7 +172,8 @@ class Step:
     """What to do at this point of a pause."""
 
     finalize: bool = False  # ask for the final transcript now (the turn is about to end)
-    end: bool = False  # the turn ends now
+    end: bool = False  # the turn ends now ...
+    early: bool = False  # ... because the words closed a command (not on silence)
 
 
 def decide(verdict: Verdict | None, silence_s: float, config: SemanticConfig, *, draft_pending: bool) -> Step:
@@ -180,7 +181,8 @@ def decide(verdict: Verdict | None, silence_s: float, config: SemanticConfig, *,
     ``draft_pending``: one is being transcribed)."""
     eps = 1e-9
     if verdict is Verdict.COMPLETE:
-        return Step(finalize=silence_s + eps >= config.pause_s, end=silence_s + eps >= config.hold_s)
+        end = silence_s + eps >= config.hold_s
+        return Step(finalize=silence_s + eps >= config.pause_s, end=end, early=end)
     if verdict is Verdict.INCOMPLETE or (verdict is None and draft_pending):
         return Step(end=silence_s + eps >= config.open_silence_s)
     return Step(end=silence_s + eps >= config.end_silence_s)
