@@ -134,11 +134,11 @@ def words_along(spans: list[tuple[float, float]], segments: tuple[str, ...]) -> 
     return tuple(times)
 
 
-def test_online_finalize_goes_at_the_early_end_and_its_final_is_the_transcript(
-    tmp_path: Path, cloud_unit: Unit, deepgram: DeepgramStandIn
+def say_as_spoken(
+    deepgram: DeepgramStandIn, segments: tuple[str, ...], spans: list[tuple[float, float]]
 ) -> None:
-    path, spans = clip(tmp_path, said(WHOLE))
-    segments = (WHOLE,)
+    """The stand-in reveals each segment's words as it is spoken, answers Finalize 0.3 s late with the words
+    revealed so far, and hears later words after it, as Deepgram does."""
     deepgram.reset(
         Script(
             segments=segments,
@@ -147,6 +147,13 @@ def test_online_finalize_goes_at_the_early_end_and_its_final_is_the_transcript(
             reveal_at=words_along(spans, segments),
         )
     )
+
+
+def test_online_finalize_goes_at_the_early_end_and_its_final_is_the_transcript(
+    tmp_path: Path, cloud_unit: Unit, deepgram: DeepgramStandIn
+) -> None:
+    path, spans = clip(tmp_path, said(WHOLE))
+    say_as_spoken(deepgram, (WHOLE,), spans)
     result = listen(cloud_unit, path)
     assert result is not None and result.engine == "deepgram" and result.transcript == WHOLE
     assert result.endpoint.reason == "semantic"
@@ -160,14 +167,7 @@ def test_online_speech_after_the_early_finalize_joins_the_command(
 ) -> None:
     segments = ("add three cartons of oat milk", "to the walk-in")
     path, spans = clip(tmp_path, said(segments[0]), 0.3, said(segments[1]))
-    deepgram.reset(
-        Script(
-            segments=segments,
-            finalize_delay_s=0.3,
-            finalize_heard_only=True,
-            reveal_at=words_along(spans, segments),
-        )
-    )
+    say_as_spoken(deepgram, segments, spans)
     result = listen(cloud_unit, path)
     assert result is not None and result.engine == "deepgram" and result.transcript == WHOLE
     assert result.endpoint.speech_end_s == pytest.approx(spans[1][1], abs=0.15)
