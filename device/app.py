@@ -188,10 +188,17 @@ class Unit:
         wake: bool = True,
         clock: Callable[[], float] | None = time.time,
         is_muted: Callable[[float], bool] = lambda now: False,
+        semantic: bool | None = None,
     ) -> Any:
+        """The voice pipeline over ``microphone``; ``semantic`` overrides ``LARDER_SEMANTIC_ENDPOINTING``."""
         from device.pipeline.endpointing import EndpointConfig
         from device.pipeline.runner import VoicePipeline
+        from device.pipeline.semantic import SemanticConfig
         from device.pipeline.speaking import ReplySpeaker
+
+        settings = self.settings
+        if semantic is not None:
+            settings = settings.model_copy(update={"semantic_endpointing": semantic})
 
         return VoicePipeline(
             microphone=microphone,
@@ -208,6 +215,19 @@ class Unit:
             preroll_s=self.settings.preroll_s,
             draft_after_s=self.settings.draft_after_s,
             is_muted=is_muted,
+            semantic=SemanticConfig.from_settings(settings),
+            judge=self.judge,
+        )
+
+    def judge(self, text: str) -> Any:
+        """Semantic endpointing's verdict on the words heard so far (``device.pipeline.semantic.judge``)."""
+        from device.pipeline.semantic import Closers, SemanticConfig, judge
+
+        return judge(
+            text,
+            self.grammar.parse(text),
+            Closers.of(self.catalogue),
+            min_confidence=max(self.settings.min_confidence, SemanticConfig.min_confidence),
         )
 
     def catalogue_changed(self, catalogue: Catalogue) -> None:

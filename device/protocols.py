@@ -141,6 +141,17 @@ class DraftingSession(SttSession, Protocol):
         ...
 
 
+@runtime_checkable
+class FinalizingSession(SttSession, Protocol):
+    """A streaming session that can give the final transcript of the audio so far and keep listening (Deepgram's
+    ``Finalize``): the runner asks at a semantic end and keeps the words the cook may go on with."""
+
+    async def finalize(self) -> Transcript | None:
+        """The final transcript of the audio fed so far, the session kept open; None when this engine cannot
+        say (then ``finish`` answers)."""
+        ...
+
+
 class SpeechToText(Protocol):
     """Opens a session per command. ``on_interim`` receives interim transcripts where the engine has them."""
 

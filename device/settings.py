@@ -181,6 +181,28 @@ class Settings(BaseSettings):
         description="Pause after which Whisper starts on the words so far, to be ready at the end (0: off); "
         "a draft the cook speaks past is dropped after Whisper's encoder.",
     )
+    semantic_endpointing: bool = Field(
+        default=True,
+        description="End the turn once the words heard so far (Whisper's draft, Deepgram's interim) close a "
+        "confident command, after semantic_hold_s instead of end_silence_s; words that stop mid-phrase "
+        "('add three cartons of') wait up to semantic_open_silence_s. Off: end_silence_s alone ends a command.",
+    )
+    semantic_pause_s: float = Field(
+        default=0.2,
+        gt=0,
+        description="Pause after a complete command at which Deepgram is asked for its final transcript (seconds).",
+    )
+    semantic_hold_s: float = Field(
+        default=0.35,
+        gt=0,
+        description="Pause after a complete command that ends the turn (seconds); speech that resumes before "
+        "then joins the same command, so nothing half-said is applied.",
+    )
+    semantic_open_silence_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="Silence that ends words which stop mid-phrase ('move the oat milk to') (seconds).",
+    )
     min_command_s: float = Field(
         default=0.25, ge=0, description="Shortest speech that counts as a command (a quick 'no' is 0.3 s)."
     )

@@ -10,6 +10,10 @@ comparison, the same figure when Deepgram's own endpointing already finalized th
 utterance on 300 ms of quiet audio, as ``endpointing=300`` does), when it never answers (deadline, then Whisper)
 and when it refuses the connection (Whisper at once).
 
+With ``--realtime`` the cold passes run twice, with semantic endpointing on and off (``LARDER_SEMANTIC_ENDPOINTING``):
+the stand-in reveals each word as it is spoken (0.1 s late) and Finalize answers only the words revealed, as
+Deepgram does; "acoustic end -> first audio" is then counted from the clip's last spoken sample.
+
     .venv/bin/python scripts/bench_cloud.py [--runs 2] [--delay-ms 300] [--realtime] [--json]
 """
 
@@ -81,9 +85,12 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-async def one(unit: Unit, wav: Path, realtime: bool) -> Any:
+LEAD_S, TAIL_S, INTERIM_LAG_S = 0.3, 1.2, 0.1
+
+
+async def one(unit: Unit, wav: Path, realtime: bool, semantic: bool | None = None) -> Any:
     microphone = WavMicrophone(wav, realtime=realtime)
-    pipeline = unit.pipeline(microphone, RecordingSpeaker(), wake=False)
+    pipeline = unit.pipeline(microphone, RecordingSpeaker(), wake=False, semantic=semantic)
     return await pipeline.listen_and_respond(microphone.chunks())
 
 
@@ -125,16 +132,33 @@ def fresh_unit(work: Path, name: str, url: str) -> Unit:
     return unit
 
 
+def acoustic_latency(result: Any, speech_end_s: float) -> float:
+    """The clip's last spoken sample -> first reply audio (real-time runs: audio time is wall time)."""
+    return float(result.endpoint.decided_at_s - speech_end_s + latency(result))
+
+
 def over(
-    unit: Unit, deepgram: DeepgramStandIn, files: list[tuple[str, Path]], realtime: bool, **script: Any
+    unit: Unit,
+    deepgram: DeepgramStandIn,
+    files: list[tuple[str, Path, float]],
+    realtime: bool,
+    semantic: bool | None = None,
+    **script: Any,
 ) -> list:
     """Run every command once through the simulate path with the stand-in scripted to say its words."""
     results = []
-    for text, path in files:
+    for text, path, end in files:
+        if realtime:  # each word as it is spoken, a little late, and Finalize answers what was revealed
+            words = len(text.split())
+            start = LEAD_S + INTERIM_LAG_S
+            reveal = tuple(start + (end - LEAD_S) * (i + 1) / words for i in range(words))
+            script = {"reveal_at": reveal, "finalize_heard_only": True, **script}
         deepgram.reset(Script(segments=(text,), **script))
         unit.stt.breaker.record_success(0.0)
-        result = asyncio.run(one(unit, path, realtime))
-        if result is None or result.command is None:
+        result = asyncio.run(one(unit, path, realtime, semantic))
+        if result is not None:
+            result = (result, end)
+        if result is None or result[0].command is None:
             print(f"no result for {text!r}", file=sys.stderr)
             continue
         results.append(result)
@@ -155,70 +179,107 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-cloud-"))
     files = []
     for index, text in enumerate(COMMANDS):
-        audio = speech.concat(speech.silence(0.3), speech.trim(speech.piper(text)), speech.silence(0.2))
+        spoken = speech.trim(speech.piper(text))
+        audio = speech.concat(speech.silence(LEAD_S), spoken, speech.silence(TAIL_S))
         path = work / f"command-{index:02d}.wav"
         write_wav(path, audio, SAMPLE_RATE)
-        files.append((text, path))
+        files.append((text, path, LEAD_S + len(spoken) / SAMPLE_RATE))
 
     report: dict[str, Any] = {"load_average_before": os.getloadavg(), "delay_ms": args.delay_ms}
+    # fast playback outruns the 300 ms answer in audio time: semantic endpointing only means something live
+    modes = (True, False) if args.realtime else (False,)
     with DeepgramStandIn() as deepgram:
         report["connect_ms"] = summary(asyncio.run(connect_cost(deepgram.url)))
-        cold: list[Any] = []
+        cold: dict[bool, list[Any]] = {mode: [] for mode in modes}
+        warmed: dict[bool, list[Any]] = {}
         for run in range(args.runs):
-            unit = fresh_unit(work, f"cold-{run}", deepgram.url)
-            cold += over(unit, deepgram, files, args.realtime, finalize_delay_s=delay)
-            if run == args.runs - 1:
-                warm = over(unit, deepgram, files, args.realtime, finalize_delay_s=delay)
-                synth = []
-                for clause in sorted({split_clauses(r.reply)[0] for r in cold}):
-                    started = time.perf_counter()
-                    unit.tts.synthesize(clause)
-                    synth.append(time.perf_counter() - started)
-            unit.close()
+            for mode in modes:
+                unit = fresh_unit(work, f"cold-{run}-{mode}", deepgram.url)
+                cold[mode] += over(unit, deepgram, files, args.realtime, mode, finalize_delay_s=delay)
+                if run == args.runs - 1:
+                    warmed[mode] = over(unit, deepgram, files, args.realtime, mode, finalize_delay_s=delay)
+                if run == args.runs - 1 and mode is False:
+                    warm = warmed[mode]
+                    synth = []
+                    for clause in sorted({split_clauses(r.reply)[0] for r, _ in cold[mode]}):
+                        started = time.perf_counter()
+                        unit.tts.synthesize(clause)
+                        synth.append(time.perf_counter() - started)
+                unit.close()
         unit = fresh_unit(work, "endpointed", deepgram.url)
         endpointed = over(
-            unit, deepgram, files, args.realtime, finalize_delay_s=delay, endpoint_on_silence=True
+            unit, deepgram, files, args.realtime, False, finalize_delay_s=delay, endpoint_on_silence=True
         )
-        never = over(unit, deepgram, files[:5], args.realtime, answer_finalize=False)
-        refused = over(unit, deepgram, files[:5], args.realtime, reject=429)
+        never = over(unit, deepgram, files[:5], args.realtime, False, answer_finalize=False)
+        refused = over(unit, deepgram, files[:5], args.realtime, False, reject=429)
         unit.close()
 
     def grammar(results: list[Any], engine: str = "deepgram") -> list[Any]:
-        return [r for r in results if r.command.resolver == "grammar" and r.engine.startswith(engine)]
+        return [r for r, _ in results if r.command.resolver == "grammar" and r.engine.startswith(engine)]
 
-    cold, warm, endpointed = grammar(cold), grammar(warm), grammar(endpointed)
+    def acoustic(results: list[Any]) -> dict[str, float]:
+        return summary(
+            [
+                acoustic_latency(r, end)
+                for r, end in results
+                if r.command.resolver == "grammar" and r.engine == "deepgram"
+            ]
+        )
+
+    off = grammar(cold[False])
+    warm_, endpointed_ = grammar(warm), grammar(endpointed)
     report.update(
         {
-            "cold_finalize_to_transcript": summary([r.speech_end_to_transcript_s for r in cold]),
-            "cold_transcript_to_command": summary([r.transcript_to_command_s for r in cold]),
-            "cold_command_to_first_audio": summary([r.command_to_first_audio_s for r in cold]),
-            "cold_endpoint_to_first_audio": summary([latency(r) for r in cold]),
-            "cold_speech_end_to_first_audio": summary([r.endpoint_delay_s + latency(r) for r in cold]),
-            "warm_endpoint_to_first_audio": summary([latency(r) for r in warm]),
+            "cold_finalize_to_transcript": summary([r.speech_end_to_transcript_s for r in off]),
+            "cold_transcript_to_command": summary([r.transcript_to_command_s for r in off]),
+            "cold_command_to_first_audio": summary([r.command_to_first_audio_s for r in off]),
+            "cold_endpoint_to_first_audio": summary([latency(r) for r in off]),
+            "cold_speech_end_to_first_audio": summary([r.endpoint_delay_s + latency(r) for r in off]),
+            "warm_endpoint_to_first_audio": summary([latency(r) for r in warm_]),
             "piper_first_clause_synth": summary(synth),
-            "endpointed_finalize_to_transcript": summary([r.speech_end_to_transcript_s for r in endpointed]),
-            "endpointed_endpoint_to_first_audio": summary([latency(r) for r in endpointed]),
+            "endpointed_finalize_to_transcript": summary([r.speech_end_to_transcript_s for r in endpointed_]),
+            "endpointed_endpoint_to_first_audio": summary([latency(r) for r in endpointed_]),
             "whisper_after_no_final_endpoint_to_first_audio": summary(
                 [latency(r) for r in grammar(never, "whisper")]
             ),
             "whisper_after_429_endpoint_to_first_audio": summary(
                 [latency(r) for r in grammar(refused, "whisper")]
             ),
-            "statuses": {s: sum(r.status == s for r in cold) for s in sorted({r.status for r in cold})},
-            "load_average_after": os.getloadavg(),
+            "statuses": {s: sum(r.status == s for r in off) for s in sorted({r.status for r in off})},
         }
     )
+    if args.realtime:
+        on = grammar(cold[True])
+        report.update(
+            {
+                "semantic_off_acoustic_end_to_first_audio": acoustic(cold[False]),
+                "semantic_on_acoustic_end_to_first_audio": acoustic(cold[True]),
+                "semantic_off_warm_acoustic_end_to_first_audio": acoustic(warmed[False]),
+                "semantic_on_warm_acoustic_end_to_first_audio": acoustic(warmed[True]),
+                "semantic_on_early_ends": sum(r.endpoint.reason == "semantic" for r in on),
+                "semantic_on_statuses": {
+                    s: sum(r.status == s for r in on) for s in sorted({r.status for r in on})
+                },
+            }
+        )
+    report["load_average_after"] = os.getloadavg()
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
     print(
-        f"Deepgram stand-in answering {args.delay_ms:.0f} ms after Finalize; {len(cold)} cold grammar-resolved commands"
+        f"Deepgram stand-in answering {args.delay_ms:.0f} ms after Finalize; {len(off)} cold grammar-resolved commands"
     )
     print(f"{'ms':48} {'p50':>6} {'p95':>6} {'max':>6}")
     for key, row in report.items():
         if isinstance(row, dict) and "p50_ms" in row:
             print(f"{key:48} {row['p50_ms']:6.0f} {row['p95_ms']:6.0f} {row['max_ms']:6.0f}   (n={row['n']})")
     print("statuses:", report["statuses"])
+    if args.realtime:
+        print(
+            "semantic endpointing on: early ends",
+            report["semantic_on_early_ends"],
+            report["semantic_on_statuses"],
+        )
     print("load average before / after:", report["load_average_before"], report["load_average_after"])
     return 0
 

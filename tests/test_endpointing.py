@@ -317,3 +317,29 @@ def test_real_vad_in_steady_noise_without_speech_is_no_speech(vad: SileroVad, no
     end, _ = endpoint_real(vad, Utterance(bed, 0.0, 0.0), 0.0)
     assert end.reason == "no_speech"
     assert end.decided_at_s == pytest.approx(4.0, abs=C)
+
+
+def test_end_now_ends_the_command_in_progress_and_keeps_the_decision() -> None:
+    endpointer = Endpointer()
+    assert endpointer.end_now() is None  # nothing started
+    for flag in pattern(("silence", 0.3), ("speech", 1.0), ("silence", 0.2)):
+        assert endpointer.feed(C, flag) is None
+    decided = endpointer.end_now()
+    assert decided is not None and decided.reason == "semantic"
+    assert decided.speech_end_s == pytest.approx(1.3, abs=C) and decided.delay_s == pytest.approx(0.2, abs=C)
+    assert (
+        endpointer.feed(C, True) is decided
+        and endpointer.end_now() is decided
+        and endpointer.finish() is decided
+    )
+
+
+def test_end_now_does_not_end_a_blip_or_the_wake_words_tail() -> None:
+    blip = Endpointer()
+    for flag in pattern(("speech", 0.1), ("silence", 0.2)):
+        blip.feed(C, flag)
+    assert blip.end_now() is None
+    wake = Endpointer(preroll_s=0.45)
+    for flag in pattern(("speech", 0.45), ("silence", 0.2)):
+        wake.feed(C, flag)
+    assert wake.end_now() is None

@@ -89,6 +89,7 @@ def render_markdown(result: BenchResult, plots: list[str], note: str | None = No
         f"First reply audio for replies Piper had to synthesise at least in part ({cold['files']} files; the "
         f"others came whole from the phrase cache): p50 {_fmt(cold['p50'], 's')}, p95 {_fmt(cold['p95'], 's')}.",
     ]
+    lines += _semantic_lines(result.semantic())
     conditions = result.by_condition()
     if conditions:
         lines += [
@@ -146,6 +147,27 @@ def render_markdown(result: BenchResult, plots: list[str], note: str | None = No
     if note:
         lines += [note, ""]
     return "\n".join(lines)
+
+
+def _semantic_lines(comparison: dict[str, Any] | None) -> list[str]:
+    """Semantic endpointing on against off, the same files in the same run."""
+    if comparison is None:
+        return []
+    lines = [
+        "",
+        "## Semantic endpointing on / off (same files, same run)",
+        "",
+        "| | accuracy | latency p50 | latency p95 | early end | cut too soon | of which applied |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in ("on", "off"):
+        row = comparison[name]
+        lines.append(
+            f"| {name} | {_fmt(row['accuracy'], 'pct')} | {_fmt(row['latency_p50_s'], 's')} | "
+            f"{_fmt(row['latency_p95_s'], 's')} | {_fmt(row['early_end_rate'], 'pct')} | "
+            f"{_fmt(row['cut_short_rate'], 'pct')} | {row['cut_short_applied']} |"
+        )
+    return lines
 
 
 def _cell(text: str | None) -> str:

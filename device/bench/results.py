@@ -59,6 +59,10 @@ class FileResult:
     peer_seconds: float | None = None
     peer_command: dict[str, Any] | None = None
     peer_error: str | None = None
+    #: semantic endpointing was on for this run of the file
+    semantic: bool | None = None
+    #: speech in the file after the end of speech the endpointer settled on (``speech_end_s`` minus it)
+    speech_left_s: float | None = None
 
     @property
     def latency_s(self) -> float | None:
@@ -103,6 +107,8 @@ class FileResult:
             "silent_wrong": trust.silent_wrong(self),
             "peer_transcript": self.peer_transcript,
             "peer_seconds": _round(self.peer_seconds),
+            "semantic": self.semantic,
+            "speech_left_s": _round(self.speech_left_s),
         }
         if self.error is not None:
             record["error"] = self.error
@@ -131,6 +137,14 @@ class BenchResult:
     peer: dict[str, Any] | None = None
     machine: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
+    #: the same files with semantic endpointing the other way (None: not compared)
+    semantic_other: list[FileResult] | None = None
+
+    def semantic(self) -> dict[str, Any] | None:
+        """Semantic endpointing on against off over the same files (``device.bench.semantic``)."""
+        from device.bench.semantic import compare
+
+        return None if self.semantic_other is None else compare(self.files, self.semantic_other)
 
     @property
     def bad_inputs(self) -> list[FileResult]:
@@ -241,6 +255,7 @@ class BenchResult:
             "peer": self.peer,
             "machine": self.machine,
             "config": self.config,
+            "semantic": self.semantic(),
         }
 
 

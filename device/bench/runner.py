@@ -44,6 +44,9 @@ class BenchOptions:
     #: play each file at real-time pace, as a microphone delivers it, and time the stages by the wall clock;
     #: ``False`` plays files as fast as possible and credits a draft transcription with the audio it overlapped
     realtime: bool = True
+    #: run every file a second time with semantic endpointing the other way (on and off, alternating which goes
+    #: first), for ``BenchResult.semantic``
+    compare_semantic: bool = True
 
 
 def default_idle_file() -> Path | None:
@@ -96,9 +99,17 @@ async def _run(
             idle = await _idle(unit, idle_file, options.idle_seconds, scratch)
         catalogues = _Catalogues(unit, options.catalog)
         files = [_failed_line(bad) for bad in bad_lines]
+        other: list[FileResult] = []
         for number, entry in enumerate(entries, start=1):
             say(f"[{number}/{len(entries)}] {entry.path.name}")
-            files.append(await _one(unit, entry, catalogues, realtime=options.realtime))
+            if options.compare_semantic:
+                files_, other_ = await _both_ways(
+                    unit, entry, catalogues, options, first_default=number % 2 == 1
+                )
+                files.append(files_)
+                other.append(other_)
+            else:
+                files.append(await _one(unit, entry, catalogues, realtime=options.realtime))
         files.sort(key=lambda f: f.line)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux -> MiB
         load_at_peer = os.getloadavg()
@@ -108,6 +119,7 @@ async def _run(
             peer = await _run_peer(unit, entries, files, catalogues, say)
         return BenchResult(
             files=files,
+            semantic_other=other if options.compare_semantic else None,
             idle=idle,
             peak_rss_mb=peak,
             peer=peer,
@@ -162,7 +174,23 @@ def _failed_line(bad: LineError) -> FileResult:
     )
 
 
-async def _one(unit: Any, entry: Entry, catalogues: _Catalogues, *, realtime: bool) -> FileResult:
+async def _both_ways(
+    unit: Any, entry: Entry, catalogues: _Catalogues, options: BenchOptions, *, first_default: bool
+) -> tuple[FileResult, FileResult]:
+    """The file with the settings' semantic endpointing and with it the other way; which runs first alternates
+    from file to file, so neither side always finds its reply in the phrase cache."""
+    default = bool(unit.settings.semantic_endpointing)
+    order = (default, not default) if first_default else (not default, default)
+    results = {}
+    for semantic in order:
+        _settle(unit)
+        results[semantic] = await _one(unit, entry, catalogues, realtime=options.realtime, semantic=semantic)
+    return results[default], results[not default]
+
+
+async def _one(
+    unit: Any, entry: Entry, catalogues: _Catalogues, *, realtime: bool, semantic: bool | None = None
+) -> FileResult:
     """One file through the pipeline; any failure is this file's error, in plain words."""
     from device.pipeline import events as ev
 
@@ -188,7 +216,9 @@ async def _one(unit: Any, entry: Entry, catalogues: _Catalogues, *, realtime: bo
     unsubscribe = unit.bus.subscribe(note)
     try:
         _settle(unit)
-        pipeline = unit.pipeline(microphone, unit.speaker(None, device=False), wake=False, clock=None)
+        pipeline = unit.pipeline(
+            microphone, unit.speaker(None, device=False), wake=False, clock=None, semantic=semantic
+        )
         synthesised = unit.tts.synth_count
         outcome = await pipeline.listen_and_respond(microphone.chunks())
         result.reply_rendered = unit.tts.synth_count > synthesised
@@ -213,6 +243,9 @@ async def _one(unit: Any, entry: Entry, catalogues: _Catalogues, *, realtime: bo
     result.reply = outcome.reply
     result.status = outcome.status
     result.endpoint = outcome.endpoint.reason
+    result.semantic = unit.settings.semantic_endpointing if semantic is None else semantic
+    if entry.speech_end_s is not None and outcome.endpoint.speech_end_s is not None:
+        result.speech_left_s = max(0.0, entry.speech_end_s - outcome.endpoint.speech_end_s)
     # Whisper's time for the peer comparison: live, a draft began `draft_lead_s` before the endpoint decision
     result.stt_seconds = outcome.speech_end_to_transcript_s + (outcome.draft_lead_s if realtime else 0.0)
     if realtime and microphone.started_at is not None:
@@ -327,6 +360,10 @@ def _config(settings: Settings, unit: Any, options: BenchOptions) -> dict[str, A
         "whisper": unit.whisper.name,
         "whisper_threads": settings.whisper_threads,
         "end_silence_s": settings.end_silence_s,
+        "semantic_endpointing": settings.semantic_endpointing,
+        "semantic_pause_s": settings.semantic_pause_s,
+        "semantic_hold_s": settings.semantic_hold_s,
+        "semantic_open_silence_s": settings.semantic_open_silence_s,
         "vad_threshold": settings.vad_threshold,
         "wake_model": settings.wake_model.value,
         "wake_sensitivity": settings.wake_sensitivity.value,

@@ -45,6 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--idle-seconds", type=_seconds, default=60.0, help="seconds of idle audio (0: skip)")
     parser.add_argument("--no-peer", action="store_true", help="skip the faster-whisper peer")
     parser.add_argument(
+        "--no-semantic-compare",
+        action="store_true",
+        help="run each file once, with the settings' semantic endpointing (default: on and off, same files)",
+    )
+    parser.add_argument(
         "--fast",
         action="store_true",
         help="play files as fast as possible instead of at real-time pace (quicker; latency is then estimated)",
@@ -84,6 +89,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         idle_seconds=args.idle_seconds,
         peer=not args.no_peer,
         realtime=not args.fast,
+        compare_semantic=not args.no_semantic_compare,
     )
     result = asyncio.run(run_bench(load_settings(), options, progress=_progress))
     for record in result.files:
@@ -141,6 +147,7 @@ def _print_summary(result: Any, summary: dict[str, Any]) -> None:
             f"  {cond:16s} accuracy {pct(row['accuracy'])}  WER {pct(row['wer'])}  peer WER {pct(row['peer_wer'])}"
         )
     _print_trust(result)
+    _print_semantic(result.semantic())
     print(f"idle CPU (wake word + VAD) {pct(summary['idle_cpu_fraction'])} of one core")
     rss = summary["peak_rss_mb"]
     print(f"peak RSS {'n/a' if rss is None else f'{rss:.0f} MiB'}")
@@ -157,4 +164,24 @@ def _print_trust(result: Any) -> None:
         print(
             f"  silent wrong changes {name:12s} {row['silent_wrong']}/{row['files']}"
             f"  (non-commands {row['non_command_changed']}, asked {row['asked']})"
+        )
+
+
+def _print_semantic(comparison: dict[str, Any] | None) -> None:
+    """Semantic endpointing on / off over the same files (``device.bench.semantic``)."""
+    if comparison is None:
+        return
+
+    def show(value: float | None, kind: str) -> str:
+        if value is None:
+            return "n/a"
+        return f"{value:.1%}" if kind == "pct" else f"{value * 1000:.0f} ms"
+
+    for name in ("on", "off"):
+        row = comparison[name]
+        print(
+            f"semantic endpointing {name:3s}: accuracy {show(row['accuracy'], 'pct')}  latency p50 "
+            f"{show(row['latency_p50_s'], 's')} p95 {show(row['latency_p95_s'], 's')}  early end "
+            f"{show(row['early_end_rate'], 'pct')}  cut too soon {show(row['cut_short_rate'], 'pct')} "
+            f"({row['cut_short_applied']} applied)"
         )

@@ -14,7 +14,8 @@ probability, and knows nothing of audio, clocks or asyncio; all times are second
 - speech shorter than ``min_speech_s`` is a blip (a cough, a clatter): forgotten, and listening goes on; so is
   speech that ends within the first ``preroll_s`` (audio from before the wake: the wake word's own tail), or
   less than ``WAKE_TAIL_S`` after it (Silero scores a chunk or two past the end of a word);
-- it ends by ``silence`` after ``end_silence_s`` without speech, by ``max_length`` at ``max_command_s`` after
+- it ends by ``silence`` after ``end_silence_s`` without speech, by ``semantic`` when the caller ends it early
+  (``end_now``: the words heard close a command, see ``semantic``), by ``max_length`` at ``max_command_s`` after
   speech started, or by ``no_speech`` when nothing has started ``no_speech_timeout_s`` after the first chunk.
 """
 
@@ -56,7 +57,7 @@ class EndpointConfig:
 class Endpoint:
     """Why and when a command ended; times are seconds from the first chunk fed."""
 
-    reason: str  # "silence" | "max_length" | "no_speech"
+    reason: str  # "silence" | "semantic" | "max_length" | "no_speech"
     speech_start_s: float | None
     speech_end_s: float | None
     decided_at_s: float
@@ -136,6 +137,16 @@ class Endpointer:
         cfg = self.config
         held = self._speech_start is not None and self._speech_end - self._speech_start >= cfg.min_speech_s
         return self.feed(chunk_seconds, probability >= (cfg.hold_threshold if held else cfg.speech_threshold))
+
+    def end_now(self, reason: str = "semantic") -> Endpoint | None:
+        """End the command in progress now, on the caller's judgement (its words already close it); None when
+        no command is in progress. The decision is kept, as every other one is."""
+        if self._result is None and self.in_speech:
+            assert self._speech_start is not None
+            if not self._is_command(self._speech_start, self._speech_end):
+                return None
+            self._result = Endpoint(reason, self._speech_start, self._speech_end, self._now)
+        return self._result
 
     def finish(self) -> Endpoint:
         """The audio ended (a file, a closed microphone): decide now from what was heard."""

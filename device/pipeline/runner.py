@@ -24,6 +24,8 @@ from device.errors import LarderError, StageTimeout
 from device.intent.command import Resolver, with_rivals
 from device.pipeline import events as ev
 from device.pipeline.endpointing import Endpoint, EndpointConfig, Endpointer
+from device.pipeline.pausing import EarlyFinal, Judge, PauseWatch
+from device.pipeline.semantic import SemanticConfig
 from device.pipeline.speaking import ReplySpeaker
 from device.pipeline.turns import DialoguePort, Draft, StageTimeouts, TurnLike, UtteranceResult
 from device.protocols import (
@@ -65,6 +67,8 @@ class VoicePipeline:
         is_muted: Callable[[float], bool] = lambda now: False,
         preroll_s: float = 0.5,
         draft_after_s: float = 0.05,
+        semantic: SemanticConfig | None = None,
+        judge: Judge | None = None,
     ) -> None:
         self.microphone = microphone
         self.wake = wake
@@ -80,7 +84,15 @@ class VoicePipeline:
         # no clock: time follows the audio (a file played faster than real time keeps confirmation windows true)
         self.clock = clock or (lambda: epoch + self.audio_s)
         self.timeouts = timeouts or StageTimeouts()
+        #: semantic endpointing (None: off): the words heard end a turn, the endpointer only after the longest wait
+        self.semantic = semantic if judge is not None else None
+        self.judge = judge
+        if self.semantic is not None:
+            self.endpoint_config = endpoint = dataclasses.replace(
+                endpoint, end_silence_s=self.semantic.open_silence_s
+            )
         self.followup = dataclasses.replace(endpoint, no_speech_timeout_s=followup_s)
+        self._watch: PauseWatch | None = None
         self.is_muted = is_muted
         self.preroll_s = preroll_s
         self.draft_after_s = draft_after_s
@@ -156,6 +168,9 @@ class VoicePipeline:
         )
         self.vad.reset()
         session: SttSession | None = None
+        watch = self._watch = (
+            PauseWatch(self.semantic, self.judge, endpointer) if self.semantic and self.judge else None
+        )
         try:
             session = await asyncio.wait_for(self.stt.start(self._interim), self.timeouts.transcribe)
             endpoint, draft = await self._capture(chunks, endpointer, session, preroll)
@@ -176,8 +191,13 @@ class VoicePipeline:
         if endpoint.reason == "no_speech":
             await session.abort()
             return None
+        early = watch.early if watch is not None else None
         return await self.respond(
-            session, endpoint, delay, draft if draft and draft.matches(endpoint) else None
+            session,
+            endpoint,
+            delay,
+            draft if draft and draft.matches(endpoint) else None,
+            early if early is not None and early.matches(endpoint) else None,
         )
 
     async def _capture(
@@ -205,6 +225,11 @@ class VoicePipeline:
             if decided is not None:
                 return decided, draft
             draft = self._maybe_draft(session, endpointer, draft)
+            step = self._watch.step(session, draft) if self._watch is not None else None
+            if step is not None and step.end:
+                decided = endpointer.end_now("semantic" if step.early else "silence")
+                if decided is not None:
+                    return decided, draft
 
     def _maybe_draft(self, session: SttSession, endpointer: Endpointer, draft: Draft | None) -> Draft | None:
         """Once the cook has paused for ``draft_after_s``, start transcribing what was said so far: if the pause
@@ -233,14 +258,20 @@ class VoicePipeline:
         return Draft(task=task, speech_end_s=end, started_s=endpointer.elapsed_s, stale=stale)
 
     async def respond(
-        self, session: SttSession, endpoint: Endpoint, delay: float, draft: Draft | None = None
+        self,
+        session: SttSession,
+        endpoint: Endpoint,
+        delay: float,
+        draft: Draft | None = None,
+        early: EarlyFinal | None = None,
     ) -> UtteranceResult | None:
-        """Transcribe (or take the draft made during the final pause) -> resolve -> dialogue -> speak."""
+        """Transcribe (or take the draft made during the final pause, or the final transcript asked for at a
+        semantic end) -> resolve -> dialogue -> speak."""
         self._state("thinking")
         started = time.monotonic()
         try:
             transcript: Transcript = await self._stage(
-                "transcribe", self._transcript(session, draft), self.timeouts.transcribe
+                "transcribe", self._transcript(session, draft, early), self.timeouts.transcribe
             )
         except LarderError as exc:
             await session.abort()
@@ -290,7 +321,14 @@ class VoicePipeline:
 
     # --- helpers ---
 
-    async def _transcript(self, session: SttSession, draft: Draft | None) -> Transcript:
+    async def _transcript(
+        self, session: SttSession, draft: Draft | None, early: EarlyFinal | None
+    ) -> Transcript:
+        if early is not None:
+            final = await early.task
+            if final is not None:
+                await session.abort()  # the stream's words are final: close it
+                return final
         if draft is None:
             log.debug("no draft covers the end of speech: transcribing now")
             return await session.finish()
@@ -360,6 +398,8 @@ class VoicePipeline:
             await self.announce(turn)
 
     def _interim(self, transcript: Transcript) -> None:
+        if self._watch is not None:
+            self._watch.heard(transcript)
         self.bus.publish(
             ev.InterimTranscript(text=transcript.text, engine=transcript.engine, audio_s=self.audio_s)
         )

@@ -64,7 +64,7 @@ class Draft:
         return not self.task.done() or (self.second_guess is not None and not self.second_guess.done())
 
     def matches(self, endpoint: Endpoint) -> bool:
-        return endpoint.reason == "silence" and endpoint.speech_end_s == self.speech_end_s
+        return endpoint.reason in ("silence", "semantic") and endpoint.speech_end_s == self.speech_end_s
 
 
 @dataclass(frozen=True)

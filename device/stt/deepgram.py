@@ -4,8 +4,9 @@ One connection per command, opened at wake in the background so connecting overl
 fed audio waits in a queue until the socket is up. Audio goes as 16 kHz linear16 in 20-100 ms binary messages
 (never an empty one); ``KeepAlive`` is sent if no audio has gone for a few seconds; ``finish`` sends
 ``Finalize`` when our own endpointer ends the command and waits (``finalize_timeout_s``) for the final
-``Results``; the connection then ends with ``CloseStream``. Interim ``Results`` reach ``on_interim`` as the
-words so far.
+``Results``; the connection then ends with ``CloseStream``. ``finalize`` sends it early (semantic endpointing:
+the words already close a command) and keeps streaming, so words the cook goes on with are heard too. Interim
+``Results`` reach ``on_interim`` as the words so far.
 
 Every way Deepgram can fail (DNS, connect timeout, refused handshake 401/402/429, close 1008/1011, a dropped
 socket, no final transcript in time) raises ``DeepgramError`` with a ``kind``: the failover replays the same
@@ -130,7 +131,8 @@ class DeepgramSession:
         self.connect_s: float | None = None
         self._finals: list[Result] = []
         self._interim = ""
-        self._from_finalize = False
+        self._finalize_sent = 0
+        self._finalize_answered = 0  # final Results marked from_finalize
         self.task = asyncio.create_task(self._run(), name="deepgram-session")
 
     # --- the caller's side ---
@@ -144,12 +146,29 @@ class DeepgramSession:
         self._pending.extend(np.asarray(chunk, dtype="<i2").tobytes())
         self._queue_audio(final=False)
 
+    async def finalize(self) -> Transcript:
+        """The final transcript of the audio so far, asked for with ``Finalize`` while the stream stays open:
+        audio fed afterwards is still heard, and a later ``finish`` finalizes it too (the words of both)."""
+        if self._failure is not None:
+            raise self._failure
+        self._queue_audio(final=True)
+        await self._finalized()
+        return self._transcript()
+
     async def finish(self) -> Transcript:
         if self._failure is not None:
             raise self._failure
         self._finishing = True
         self._queue_audio(final=True)
+        await self._finalized()
+        self._close_soon()
+        return self._transcript()
+
+    async def _finalized(self) -> None:
+        """Send ``Finalize`` and wait for its answer (or for Deepgram to have ended the utterance itself)."""
         self._outbox.put_nowait(_FINALIZE)
+        self._finalize_sent += 1
+        wanted = self._finalize_sent
         loop = asyncio.get_running_loop()
         sent_at = loop.time()
         deadline = sent_at + self._owner.finalize_timeout_s
@@ -160,11 +179,11 @@ class DeepgramSession:
                 if self._failure is not None:
                     raise self._failure
                 now = loop.time()
-                if self._from_finalize or (now - sent_at >= GRACE_S and self._settled()):
-                    break
+                if self._finalize_answered >= wanted or (now - sent_at >= GRACE_S and self._settled()):
+                    return
                 if now >= deadline:
                     if self._finals and not self._interim:
-                        break  # Deepgram finalized everything it heard before we asked
+                        return  # Deepgram finalized everything it heard before we asked
                     raise DeepgramError(
                         "no_final",
                         f"Deepgram sent no final transcript within {self._owner.finalize_timeout_s:g} s",
@@ -175,8 +194,6 @@ class DeepgramSession:
         except BaseException:
             await self.abort()
             raise
-        self._close_soon()
-        return self._transcript()
 
     async def abort(self) -> None:
         if self._closing:
@@ -304,7 +321,7 @@ class DeepgramSession:
             if message.is_final:
                 self._finals.append(message)
                 self._interim = ""
-                self._from_finalize = self._from_finalize or (message.from_finalize and self._finishing)
+                self._finalize_answered += int(message.from_finalize and self._finalize_sent > 0)
             else:
                 self._interim = message.transcript
             self._report_interim()

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from device.errors import ConfigError, SttError
 from device.inventory.catalog import Catalogue
-from device.protocols import Audio, SpeechToText, SttSession, Transcript
+from device.protocols import Audio, FinalizingSession, SpeechToText, SttSession, Transcript
 from device.settings import Settings, SttEngine
 from device.stt.breaker import CircuitBreaker
 
@@ -111,6 +111,22 @@ class FailoverSession:
             return await self.fallback.finish()
         finally:
             self._audio.clear()  # privacy: the command's audio is not kept once transcribed
+
+    async def finalize(self) -> Transcript | None:
+        """The primary's final transcript of the audio so far, the stream kept open (``FinalizingSession``);
+        None when no primary streams or it failed (it is then given up, and ``finish`` asks the fallback)."""
+        primary = self.primary
+        if not isinstance(primary, FinalizingSession):
+            return None
+        try:
+            transcript = await primary.finalize()
+        except Exception as exc:
+            if self.primary is primary:
+                await self.switch(exc)
+            return None
+        self._owner.breaker.record_success(self._owner.clock())
+        self._owner.last_failure = None
+        return transcript
 
     async def abort(self) -> None:
         self._audio.clear()

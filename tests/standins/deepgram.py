@@ -58,6 +58,12 @@ class Script:
     )
     answer_finalize: bool = True  # False: silence after Finalize
     finalize_delay_s: float = 0.0  # answer Finalize this late
+    #: Finalize finalizes only the words revealed so far (as the real service does with the audio it has); the
+    #: rest of the script is still revealed by audio sent after it. False: it finalizes the whole script.
+    finalize_heard_only: bool = False
+    #: seconds of audio received at which each word of the script (all segments, in order) is revealed, instead
+    #: of one every ``word_every_s``: a test aligns the words with the speech in its clip
+    reveal_at: tuple[float, ...] | None = None
     reject: int | None = None  # refuse the handshake with this HTTP status
     close_after_s: float | None = None  # close the stream after this much audio ...
     close_code: int = 1011  # ... with this code
@@ -191,7 +197,8 @@ class _Conversation:
         self.segment = 0  # the segment being revealed
         self.revealed = 0  # words of it sent in interims
         self.segment_start = 0.0
-        self.next_word_at = script.word_every_s
+        self.next_word_at = script.reveal_at[0] if script.reveal_at else script.word_every_s
+        self.reveals = 0
         self.finalized_all = False
         self.tasks: set[asyncio.Task[None]] = set()
         params = dict(stream.params)
@@ -251,7 +258,11 @@ class _Conversation:
             await self.ws.close(s.close_code, s.close_reason)
             return False
         while self.heard_s >= self.next_word_at and not self.finalized_all:
-            self.next_word_at += s.word_every_s
+            self.reveals += 1
+            if s.reveal_at is None:
+                self.next_word_at += s.word_every_s
+            else:
+                self.next_word_at = s.reveal_at[self.reveals] if self.reveals < len(s.reveal_at) else math.inf
             await self._advance()
         quiet_s = self.heard_s - self.last_loud_s
         if (
@@ -273,6 +284,8 @@ class _Conversation:
             await self._result(" ".join(words[: self.revealed]), is_final=False)
         elif not last:
             await self._finalize_segment(speech_final=False)
+            if self.script.reveal_at is not None:
+                await self._advance()  # the time was the next word's
         elif self.script.endpoint_last:
             await self._finalize_segment(speech_final=True)
             self.finalized_all = True
@@ -309,10 +322,29 @@ class _Conversation:
         await asyncio.sleep(self.script.finalize_delay_s)
         if self.finalized_all:
             return  # nothing left buffered: Deepgram does not promise a from_finalize reply then
+        if self.script.finalize_heard_only:
+            await self._finalize_heard()
+            return
         while self.segment < len(self.segments):
             last = self.segment == len(self.segments) - 1
             await self._finalize_segment(speech_final=False, from_finalize=last)
         self.finalized_all = True
+        await self._send({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": round(self.heard_s, 3)})
+
+    async def _finalize_heard(self) -> None:
+        """Finalize the words revealed so far; the rest of the current segment is revealed by later audio."""
+        if self.segment >= len(self.segments):
+            await self._result("", is_final=True, from_finalize=True)
+            self.finalized_all = True
+            return
+        words = self.segments[self.segment]
+        heard, rest = words[: self.revealed], words[self.revealed :]
+        self.segments[self.segment] = heard
+        await self._finalize_segment(speech_final=False, from_finalize=True)
+        if rest:
+            self.segment -= 1
+            self.segments[self.segment] = rest
+        self.finalized_all = self.segment >= len(self.segments)
         await self._send({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": round(self.heard_s, 3)})
 
     async def _result(

@@ -1,0 +1,108 @@
+"""The runner's side of semantic endpointing: which hearing of the cook's current pause is judged, and the early
+final transcript asked of a streaming engine.
+
+Per chunk of a pause, ``PauseWatch.step`` picks the freshest hearing of the words up to the pause: the draft (or
+its second guess) when the offline engine made one for this pause, else the early final a streaming engine gave,
+else its latest interim. The pure ``semantic.judge`` reads it (memoised per text) and ``semantic.decide`` says
+whether to ask for the final transcript now (Deepgram's ``Finalize``, via ``FinalizingSession.finalize``) and
+whether the turn ends. An early final is awaited before the turn ends (it is the transcript used), so its own
+words are judged again first. An interim heard before the pause began may lack the last words: it can end a
+turn early (the final covers all the audio), but not hold one open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from device.pipeline.endpointing import Endpoint, Endpointer
+from device.pipeline.semantic import SemanticConfig, Step, Verdict, decide
+from device.pipeline.turns import Draft
+from device.protocols import FinalizingSession, SttSession, Transcript
+
+log = logging.getLogger(__name__)
+
+Judge = Callable[[str], Verdict]
+
+
+@dataclass(frozen=True)
+class EarlyFinal:
+    """A final transcript asked for at a pause (good only if no speech came after ``speech_end_s``)."""
+
+    task: asyncio.Future[Transcript | None]
+    speech_end_s: float
+
+    def matches(self, endpoint: Endpoint) -> bool:
+        return endpoint.reason in ("semantic", "silence") and endpoint.speech_end_s == self.speech_end_s
+
+
+class PauseWatch:
+    """One command's semantic endpointing state: the latest interim, the early final, judged texts."""
+
+    def __init__(self, config: SemanticConfig, judge: Judge, endpointer: Endpointer) -> None:
+        self.config = config
+        self.judge = judge
+        self.endpointer = endpointer
+        self.early: EarlyFinal | None = None
+        self._interim = ""
+        self._interim_seen_s = 0.0  # endpointer time when the latest interim text was first seen
+        self._verdicts: dict[str, Verdict] = {}
+
+    def heard(self, transcript: Transcript) -> None:
+        """An interim transcript arrived (streaming engines only)."""
+        if transcript.text != self._interim:
+            self._interim, self._interim_seen_s = transcript.text, self.endpointer.elapsed_s
+
+    def step(self, session: SttSession, draft: Draft | None) -> Step:
+        endpointer = self.endpointer
+        end = endpointer.speech_end_s
+        if end is None or endpointer.silence_s <= 0 or not endpointer.past_wake_word:
+            return Step()
+        verdict, pending = self._verdict(end, draft)
+        step = decide(verdict, endpointer.silence_s, self.config, draft_pending=pending)
+        if step.finalize and isinstance(session, FinalizingSession) and not self._asked(end):
+            task = asyncio.ensure_future(session.finalize())
+            task.add_done_callback(_retrieve)
+            self.early = EarlyFinal(task, end)
+            log.debug("semantic end: final transcript asked for at %.2f s", endpointer.elapsed_s)
+            return Step(finalize=True)  # judged again on the final's own words before the turn ends
+        return step
+
+    def _asked(self, end: float) -> bool:
+        return self.early is not None and self.early.speech_end_s == end
+
+    def _verdict(self, end: float, draft: Draft | None) -> tuple[Verdict | None, bool]:
+        """The verdict on the freshest hearing of the words up to ``end``, and whether one is on its way."""
+        if draft is not None and draft.speech_end_s == end:
+            guess = draft.second_guess
+            for future in (guess, draft.task):
+                if future is not None and future.done() and not future.exception():
+                    return self._judged(future.result().text), guess is not None and not guess.done()
+            return None, True
+        if self._asked(end):
+            assert self.early is not None
+            if not self.early.task.done():
+                return None, True
+            final = self.early.task.result() if not self.early.task.exception() else None
+            if final is not None:
+                return self._judged(final.text), False
+        if self._interim:
+            verdict = self._judged(self._interim)
+            if verdict is Verdict.INCOMPLETE and self._interim_seen_s < end:
+                return Verdict.UNSURE, False  # heard before the pause: the last words may be missing
+            return verdict, False
+        return None, False
+
+    def _judged(self, text: str) -> Verdict:
+        if text not in self._verdicts:
+            self._verdicts[text] = self.judge(text)
+        return self._verdicts[text]
+
+
+def _retrieve(task: asyncio.Future[Transcript | None]) -> None:
+    """An early final nobody awaits (the cook spoke on) must not log 'exception never retrieved'."""
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        task.result()

@@ -1,0 +1,49 @@
+"""Semantic endpointing on against off in a bench run: the rates and latencies of each side, from FileResults."""
+
+from __future__ import annotations
+
+from device.bench.results import STAGES, BenchResult, FileResult
+
+ADD = {"action": "add", "item": "oat milk", "quantity": 3}
+
+
+def run(line: int, *, semantic: bool, endpoint: str, left: float, right: bool, total: float) -> FileResult:
+    return FileResult(
+        line=line,
+        path=f"{line}.wav",
+        expect=ADD,
+        command=dict(ADD, confidence=0.97) if right else dict(ADD, item=None, confidence=0.35),
+        status="applied" if right or left > 0.2 else "refused",
+        endpoint=endpoint,
+        stages=dict(zip(STAGES, (total, 0.0, 0.0, 0.0), strict=True)),
+        semantic=semantic,
+        speech_left_s=left,
+    )
+
+
+def test_each_side_over_the_same_files() -> None:
+    on = [
+        run(1, semantic=True, endpoint="semantic", left=0.0, right=True, total=0.4),
+        run(2, semantic=True, endpoint="silence", left=0.0, right=True, total=0.6),
+    ]
+    off = [
+        run(1, semantic=False, endpoint="silence", left=0.0, right=True, total=0.6),
+        # ended in the cook's pause with 1.2 s of speech to come; the first half was applied
+        run(2, semantic=False, endpoint="silence", left=1.2, right=False, total=0.6),
+    ]
+    comparison = BenchResult(files=on, semantic_other=off).semantic()
+    assert comparison is not None
+    assert comparison["on"] == {
+        "files": 2,
+        "accuracy": 1.0,
+        "latency_p50_s": 0.5,
+        "latency_p95_s": 0.59,
+        "early_end_rate": 0.5,
+        "cut_short_rate": 0.0,
+        "cut_short_applied": 0,
+    }
+    assert comparison["off"]["accuracy"] == 0.5 and comparison["off"]["early_end_rate"] == 0.0
+    assert (comparison["off"]["cut_short_rate"], comparison["off"]["cut_short_applied"]) == (0.5, 1)
+    # the same whichever side the settings made the main run
+    assert BenchResult(files=off, semantic_other=on).semantic() == comparison
+    assert BenchResult(files=on).semantic() is None and "semantic" in BenchResult(files=on).details()

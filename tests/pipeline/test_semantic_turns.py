@@ -1,0 +1,157 @@
+"""Semantic endpointing in the runner, chunk by chunk: a complete draft ends the turn after the hold, speech that
+resumes before then joins the same command (nothing applied twice or half), a draft that stops mid-phrase holds
+the turn open past the usual silence, and off it all ends on silence alone.
+
+The runner, grammar, dialogue and SQLite store are real; the VAD follows a script of speech probabilities and
+the speech-to-text is the drafting engine of ``test_drafts`` (a text per number of chunks fed), so the timing of
+each case is exact. The same cases with real models and audio are in ``test_semantic_audio.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from device.app import Unit
+from device.audio.wav import RecordingSpeaker
+from device.dialogue import Dialogue, PolicyConfig
+from device.intent.grammar import Grammar
+from device.intent.resolver import ChainResolver
+from device.inventory.apply import Inventory
+from device.inventory.catalog import demo_catalogue
+from device.inventory.store import Store
+from device.pipeline.endpointing import EndpointConfig
+from device.pipeline.events import EventBus
+from device.pipeline.runner import VoicePipeline
+from device.pipeline.semantic import Closers, SemanticConfig, Verdict, judge
+from device.pipeline.speaking import ReplySpeaker
+from device.pipeline.turns import UtteranceResult
+from tests.pipeline.test_drafts import (
+    CHUNK,
+    QUIET,
+    SPEECH,
+    DraftingStt,
+    ScriptedVad,
+    SilentTts,
+    ZeroMicrophone,
+    kinds,
+    script,
+)
+
+C = 0.032
+GRAMMAR = Grammar(demo_catalogue())
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "larder.db") as opened:
+        yield opened
+
+
+def grammar_judge(text: str) -> Verdict:
+    return judge(text, GRAMMAR.parse(text), Closers.of(GRAMMAR.catalogue), min_confidence=0.8)
+
+
+def listen(
+    store: Store, stt: DraftingStt, probabilities: list[float], *, semantic: bool = True
+) -> UtteranceResult | None:
+    pipeline = VoicePipeline(
+        microphone=ZeroMicrophone(len(probabilities) + 40),
+        wake=None,
+        vad=ScriptedVad(probabilities),
+        endpoint=EndpointConfig(),
+        stt=stt,
+        resolver=ChainResolver(GRAMMAR, None, min_confidence=0.6),
+        dialogue=Dialogue(Inventory(store), store, PolicyConfig()),
+        speaker=ReplySpeaker(SilentTts(), RecordingSpeaker()),
+        bus=EventBus(),
+        clock=None,
+        semantic=SemanticConfig() if semantic else None,
+        judge=grammar_judge,
+    )
+
+    async def run() -> UtteranceResult | None:
+        return await pipeline.listen_and_respond(pipeline.microphone.chunks())
+
+    return asyncio.run(run())
+
+
+def oat_milk(store: Store) -> float:
+    return sum(row.quantity for row in store.stock() if row.item == "oat milk")
+
+
+def changes(store: Store) -> int:
+    """Journal events that changed stock."""
+    return sum(1 for event in store.journal() if event.deltas)
+
+
+def words_by_chunk(*steps: tuple[int, str]) -> Callable[[int], str]:
+    """What the engine hears after ``fed`` chunks: the text of the last step at or below it."""
+
+    def hear(fed: int) -> str:
+        return next(text for at, text in reversed(steps) if fed >= at)
+
+    return hear
+
+
+WHOLE = "add three cartons of oat milk to the walk-in"
+
+
+def test_a_complete_draft_ends_the_turn_after_the_hold(store: Store) -> None:
+    stt = DraftingStt(lambda fed: WHOLE)
+    result = listen(store, stt, script((QUIET, 5), (SPEECH, 40), (QUIET, 40)))
+    assert result is not None and result.endpoint.reason == "semantic"
+    assert result.endpoint.delay_s == pytest.approx(11 * C)  # 0.35 s rounded up to whole chunks
+    assert kinds(stt) == ["draft", "reconsider", "adopt"]  # the draft that decided is the transcript
+    assert result.command is not None and result.command.location == "walk-in"
+    assert result.status == "applied" and oat_milk(store) > 0
+
+
+def test_off_the_same_command_waits_for_the_full_silence(store: Store) -> None:
+    stt = DraftingStt(lambda fed: WHOLE)
+    result = listen(store, stt, script((QUIET, 5), (SPEECH, 40), (QUIET, 40)), semantic=False)
+    assert result is not None and result.endpoint.reason == "silence"
+    assert result.endpoint.delay_s == pytest.approx(16 * C)
+
+
+def test_speech_that_resumes_before_the_hold_joins_the_command(store: Store) -> None:
+    """ "add three cartons of oat milk" reads as complete; the cook goes on 0.26 s later: one command, whole."""
+    stt = DraftingStt(words_by_chunk((0, "add three cartons of oat milk"), (60, WHOLE)))
+    result = listen(store, stt, script((QUIET, 5), (SPEECH, 30), (QUIET, 8), (SPEECH, 20), (QUIET, 40)))
+    assert result is not None and result.transcript == WHOLE
+    assert ("adopt", "add three cartons of oat milk") not in stt.calls
+    assert result.command is not None and result.command.location == "walk-in"
+    assert changes(store) == 1  # applied once, whole
+
+
+def test_a_draft_that_stops_mid_phrase_holds_the_turn_past_the_usual_silence(store: Store) -> None:
+    """ "add three cartons of ..." then 0.7 s of thought: on silence alone the turn ends in the pause."""
+    hear = words_by_chunk((0, "add three cartons of"), (70, WHOLE))
+    probabilities = script((QUIET, 5), (SPEECH, 25), (QUIET, 22), (SPEECH, 25), (QUIET, 40))
+    stt = DraftingStt(hear)
+    result = listen(store, stt, probabilities)
+    assert result is not None and result.transcript == WHOLE and result.status == "applied"
+    assert result.command is not None and result.command.item == "oat milk"
+    off = DraftingStt(hear)
+    cut = listen(store, off, probabilities, semantic=False)
+    assert cut is not None and cut.transcript == "add three cartons of" and cut.status != "applied"
+    assert changes(store) == 1  # the half was refused, nothing changed
+
+
+def test_an_unsure_draft_ends_on_the_usual_silence(store: Store) -> None:
+    stt = DraftingStt(lambda fed: "set whole milk to four")  # a unit may follow
+    result = listen(store, stt, script((QUIET, 5), (SPEECH, 30), (QUIET, 40)))
+    assert result is not None and result.endpoint.reason == "silence"
+    assert result.endpoint.delay_s == pytest.approx(16 * C)
+
+
+def test_the_unit_judges_with_its_grammar_and_catalogue(make_unit: Callable[..., Unit]) -> None:
+    unit = make_unit()
+    assert unit.judge("add three cartons of oat milk") is Verdict.COMPLETE
+    assert unit.judge("add three cartons of") is Verdict.INCOMPLETE
+    assert unit.pipeline(ZeroMicrophone(1), RecordingSpeaker(), wake=False).semantic is not None
+    assert unit.pipeline(ZeroMicrophone(1), RecordingSpeaker(), wake=False, semantic=False).semantic is None
+    assert CHUNK.size == 512
