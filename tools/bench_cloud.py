@@ -10,7 +10,7 @@ comparison, the same figure when Deepgram's own endpointing already finalized th
 utterance on 300 ms of quiet audio, as ``endpointing=300`` does), when it never answers (deadline, then Whisper)
 and when it refuses the connection (Whisper at once).
 
-    .venv/bin/python scripts/bench_cloud.py [--runs 2] [--delay-ms 300] [--realtime] [--json]
+    .venv/bin/python tools/bench_cloud.py [--runs 2] [--delay-ms 300] [--realtime] [--json]
 """
 
 from __future__ import annotations

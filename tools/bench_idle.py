@@ -1,6 +1,6 @@
 """Benchmark: CPU seconds per audio second for wake word + VAD on kitchen noise (the unit's idle load).
 
-    .venv/bin/python scripts/bench_idle.py [--seconds 60] [--noise kitchen|brown]
+    .venv/bin/python tools/bench_idle.py [--seconds 60] [--noise kitchen|brown]
 
 Measures process CPU time (not wall time) of each stage over the same chunks, as the runner feeds them.
 """

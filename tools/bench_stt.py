@@ -4,7 +4,7 @@ Speaks 20 kitchen commands with the Piper voice (joe) at three speaking rates (`
 and transcribes each with Whisper with and without the catalogue prompt: mean/p90 latency per command, WER,
 RSS. Then times Piper to the first clause of a typical reply. Optional: kitchen noise mixed in at a given SNR.
 
-    .venv/bin/python scripts/bench_stt.py [--model tiny.en|base] [--snr 10] [--threads 2] [--json]
+    .venv/bin/python tools/bench_stt.py [--model tiny.en|base] [--snr 10] [--threads 2] [--json]
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 every voice of ``tests/spoken/harness.py`` x clean / kitchen 10 dB / kitchen 5 dB, 270 files. Clips are made once
 in the spoken evaluation's cache; ``speech_end_s`` is the clean clip's last 10 ms frame above -45 dBFS.
 
-    .venv/bin/python scripts/make_heldout_manifest.py /tmp/heldout2.jsonl
+    .venv/bin/python tools/make_heldout_manifest.py /tmp/heldout2.jsonl
     .venv/bin/larder bench --manifest /tmp/heldout2.jsonl --out /tmp/heldout2-bench
 """
 
