@@ -39,6 +39,16 @@ def stock_of(larder, item: str) -> float:
     return sum(r["quantity"] for r in rows if r["item"] == item)
 
 
+def test_version_is_the_package_version(larder) -> None:
+    from importlib.metadata import version
+
+    from device import __version__
+
+    shown = larder("--version")
+    assert shown.returncode == 0 and shown.stdout.strip() == f"larder {__version__}"
+    assert version("larder") == __version__  # pyproject reads it from device/__init__.py
+
+
 def test_parse_reads_stdin_lines_in_order(larder) -> None:
     lines = [
         "add three cartons of oat milk to the walk-in",

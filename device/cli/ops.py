@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
 from device.settings import Settings, load_settings
@@ -12,6 +14,12 @@ from device.settings import Settings, load_settings
 def register(sub: Any) -> None:
     doctor = sub.add_parser("doctor", help="check the unit and say what is wrong in plain words")
     doctor.add_argument("--json", action="store_true")
+    doctor.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="an earlier `larder doctor --json`: fail only on checks that did not fail in it (upgrades use this)",
+    )
     doctor.set_defaults(func=cmd_doctor)
 
     sync = sub.add_parser("sync", help="cloud sync")
@@ -37,12 +45,32 @@ def register(sub: Any) -> None:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from device import doctor
 
+    baseline = _baseline(args.baseline) if args.baseline else None
     results = doctor.run_checks()
     if args.json:
         print(json.dumps([r.to_json() for r in results]))
     else:
         print(doctor.format_report(results))
-    return doctor.exit_code(results)
+    if baseline is None:
+        return doctor.exit_code(results)
+    new = doctor.regressions(results, baseline)
+    if new:
+        print(f"failing now and not in {args.baseline}: {', '.join(r.name for r in new)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _baseline(path: Path) -> list[dict[str, Any]]:
+    """The checks of an earlier ``larder doctor --json``; a missing or malformed file is a ``ConfigError``."""
+    from device.errors import ConfigError
+
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read the doctor baseline {path}: {exc}") from None
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise ConfigError(f"the doctor baseline {path} is not a `larder doctor --json` report")
+    return rows
 
 
 def _store(settings: Settings) -> Any:
