@@ -1,4 +1,5 @@
-"""Operator commands: ``doctor``, ``sync status``/``sync now``, ``provision``, ``config``."""
+"""Operator commands: ``doctor``, ``sync status``/``sync now``, ``provision``, ``config``, and the store's
+upgrade steps ``migrate`` and ``merge-journal`` (scripts/install.sh runs them on upgrade and rollback)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,18 @@ def register(sub: Any) -> None:
     )
     provision.add_argument("--code", help="the code (default: LARDER_PROVISIONING_CODE)")
     provision.set_defaults(func=cmd_provision)
+
+    migrate = sub.add_parser(
+        "migrate", help="bring the store's schema up to this version's (upgrades run it)"
+    )
+    migrate.set_defaults(func=cmd_migrate)
+
+    merge = sub.add_parser(
+        "merge-journal",
+        help="add the journal events of another store file that this store lacks (rollbacks run it)",
+    )
+    merge.add_argument("file", type=Path, help="the other store file (read only, never changed)")
+    merge.set_defaults(func=cmd_merge_journal)
 
     config = sub.add_parser("config", help="print every setting, its value and what it does (secrets hidden)")
     config.add_argument("--json", action="store_true")
@@ -77,6 +90,30 @@ def _store(settings: Settings) -> Any:
     from device.inventory.store import Store
 
     return Store.from_settings(settings)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from device.inventory.migrations import SCHEMA_VERSION, stored_version
+
+    settings = load_settings()
+    found = stored_version(settings.db_path)
+    _store(settings).close()  # opening checks the file, backs it up and migrates it
+    if found == SCHEMA_VERSION:
+        print(f"store {settings.db_path}: schema {SCHEMA_VERSION}, nothing to migrate")
+    else:
+        print(f"store {settings.db_path}: schema {found} -> {SCHEMA_VERSION}")
+    return 0
+
+
+def cmd_merge_journal(args: argparse.Namespace) -> int:
+    from device.inventory.journal import read_journal
+
+    events = read_journal(args.file)
+    settings = load_settings()
+    with _store(settings) as store:
+        added = store.adopt(events)
+    print(f"added {added} of {len(events)} journal events from {args.file} to {settings.db_path}")
+    return 0
 
 
 def cmd_sync_status(args: argparse.Namespace) -> int:

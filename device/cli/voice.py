@@ -43,6 +43,7 @@ def register(sub: Any) -> None:
     )
     run.add_argument("--replies", type=Path, help="with --input: write spoken replies as WAV files here")
     run.add_argument("--json", action="store_true", help="print pipeline events as JSON lines")
+    run.add_argument("--realtime", action="store_true", help="with --input: play the file at real-time pace")
     run.set_defaults(func=cmd_run)
 
     wake = sub.add_parser("wake", help="wake word tools")
@@ -149,7 +150,7 @@ async def _listen(args: argparse.Namespace, *, daemon: bool) -> int:
             from device.logging_setup import configure_logging
 
             configure_logging(unit.settings)
-            return await run_daemon(unit, args.input, replies_dir=args.replies, realtime=False)
+            return await run_daemon(unit, args.input, replies_dir=args.replies, realtime=args.realtime)
         microphone = unit.microphone(args.input, realtime=args.realtime)
         speaker = unit.speaker(args.replies, device=False)
         await asyncio.to_thread(unit.warm_up)
