@@ -2,7 +2,9 @@
 
 ``unshare`` makes new PID, mount, UTS, IPC and cgroup namespaces; inside, this machine's root is the lower
 layer of an overlay whose writes go to a tmpfs (so /etc, /usr/local and /var change only in the container),
-/opt/larder is a folder of the test's (on disk: releases are large), and ``chroot`` starts systemd as PID 1.
+/opt/larder is a folder of the test's (on disk: releases are large), a folder of this machine's is shared
+read-only at /srv/share (the container's /tmp is its own), and ``chroot`` starts systemd as PID 1, up to
+basic.target (this machine's other services, a database server say, stay off).
 Commands run inside with ``nsenter``. Killing PID 1 ends the container, its mounts and every process in it.
 Needs root, unshare, nsenter, overlayfs and systemd; ``available()`` says why not when one is missing.
 """
@@ -17,7 +19,7 @@ import time
 from pathlib import Path
 
 _BOOT = r"""set -eu
-work=$1 opt=$2
+work=$1 opt=$2 share=$3
 mount -t tmpfs -o size=3g,mode=0755 tmpfs "$work/layer"
 mkdir "$work/layer/upper" "$work/layer/work"
 mount -t overlay overlay -o "lowerdir=/,upperdir=$work/layer/upper,workdir=$work/layer/work" "$work/root"
@@ -28,7 +30,10 @@ mount --rbind /dev "$root/dev"
 mount -t tmpfs -o mode=0755 tmpfs "$root/run"
 mkdir -p "$root/opt/larder"
 mount --bind "$opt" "$root/opt/larder"
-exec chroot "$root" /usr/bin/env -i container=larder-test /lib/systemd/systemd
+mkdir -p "$root/srv/share"
+mount --bind "$share" "$root/srv/share"
+mount -o remount,bind,ro "$root/srv/share"
+exec chroot "$root" /usr/bin/env -i container=larder-test /lib/systemd/systemd --unit=basic.target
 """
 
 _PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -51,7 +56,9 @@ def available() -> str | None:
 class Container:
     """One booted container; ``run`` a command inside, ``path`` a file inside as seen from here."""
 
-    def __init__(self, work: Path) -> None:
+    SHARE = Path("/srv/share")
+
+    def __init__(self, work: Path, share: Path) -> None:
         self.work = work
         self.opt = work / "opt-larder"
         for name in ("layer", "root"):
@@ -63,7 +70,7 @@ class Container:
         self._unshare = subprocess.Popen(
             ["unshare", "--pid", "--fork", "--kill-child", "--mount", "--uts", "--ipc", "--cgroup",
              "--propagation", "private",
-             "bash", str(script), str(work), str(self.opt)],
+             "bash", str(script), str(work), str(self.opt), str(share)],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.pid = 0

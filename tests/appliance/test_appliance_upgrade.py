@@ -123,8 +123,8 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def unit(tmp_path: Path) -> Iterator[Container]:
-    container = Container(tmp_path / "container")
+def unit(tmp_path: Path, bundles: dict[str, Path]) -> Iterator[Container]:
+    container = Container(tmp_path / "container", share=bundles["A"].parents[1])
     try:
         yield container
     finally:
@@ -179,7 +179,8 @@ def running_version(unit: Container) -> str:
 def test_a_broken_upgrade_rolls_back_by_itself_and_no_event_is_lost(
     bundles: dict[str, Path], unit: Container
 ) -> None:
-    a, broken, good = bundles["A"], bundles["B-broken"], bundles["B"]
+    base = bundles["A"].parents[1]  # shared with the container as Container.SHARE
+    a, broken, good = (Container.SHARE / bundles[name].relative_to(base) for name in ("A", "B-broken", "B"))
     drop_in = unit.path("/etc/systemd/system/larder.service.d/demo.conf")
     drop_in.parent.mkdir(parents=True)
     drop_in.write_text(DROP_IN)
