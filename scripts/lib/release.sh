@@ -242,14 +242,20 @@ restore_store() {
 		ok "the store (schema $have) is one release $from reads: kept as it is, every event with it"
 		return 0
 	fi
-	[ -f "$backup" ] || die "the store has schema $have, newer than release $from reads, and its backup $backup is gone" \
-		"restore a copy from $DATA_DIR/backups by hand"
+	[ -z "$backup" ] || [ -f "$backup" ] ||
+		die "the store has schema $have, newer than release $from reads, and its backup $backup is gone" \
+			"restore a copy from $DATA_DIR/backups by hand"
+	install -d -m 700 -o "$SVC_UID" -g "$SVC_GID" "$DATA_DIR/backups"
 	aside="$DATA_DIR/backups/rolled-back-$(date -u +%Y%m%dT%H%M%SZ)-from-$to.db"
 	sqlite_copy "$DATA_DIR/larder.db" "$aside"
 	ok "the store of release $to (schema $have) is kept as $aside"
 	rm -f -- "$DATA_DIR/larder.db" "$DATA_DIR/larder.db-wal" "$DATA_DIR/larder.db-shm"
-	sqlite_copy "$backup" "$DATA_DIR/larder.db"
-	ok "restored the store backup $backup"
+	if [ -n "$backup" ]; then
+		sqlite_copy "$backup" "$DATA_DIR/larder.db"
+		ok "restored the store backup $backup"
+	else
+		ok "there was no store before the upgrade: release $from starts one"
+	fi
 	if as_unit "$from" merge-journal "$aside"; then
 		ok "the events journalled since the backup are back in the store"
 	else

@@ -34,7 +34,10 @@ from tests.appliance.appliance_wheels import hashed_lock, rewheel
 from tests.appliance.systemd_container import Container, available
 
 why_not = available()
-pytestmark = pytest.mark.skipif(why_not is not None, reason=f"a systemd container {why_not}")
+pytestmark = [
+    pytest.mark.skipif(why_not is not None, reason=f"a systemd container {why_not}"),
+    pytest.mark.timeout(1800),
+]
 
 DROP_IN = """[Service]
 ExecStart=
