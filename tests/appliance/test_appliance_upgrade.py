@@ -18,12 +18,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
@@ -112,8 +113,17 @@ def bundle(tree: Path, out: Path, links: Path, lock: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    base = tmp_path_factory.mktemp("upgrade")
+def work() -> Iterator[Path]:
+    """A folder of this test's own: pytest's numbered temporary folders are pruned by other pytest runs on the
+    machine, and this test outlives several."""
+    with tempfile.TemporaryDirectory(prefix="larder-upgrade-test-", dir="/var/tmp") as folder:
+        yield Path(folder)
+
+
+@pytest.fixture(scope="module")
+def bundles(work: Path) -> dict[str, Path]:
+    base = work / "upgrade"
+    base.mkdir()
     links = base / "links"
     links.mkdir()
     lock = runtime_wheels(links)
@@ -126,8 +136,8 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def unit(tmp_path: Path, bundles: dict[str, Path]) -> Iterator[Container]:
-    container = Container(tmp_path / "container", share=bundles["A"].parents[1])
+def unit(work: Path, bundles: dict[str, Path]) -> Iterator[Container]:
+    container = Container(work / "container", share=bundles["A"].parents[1])
     try:
         yield container
     finally:
@@ -149,26 +159,31 @@ def install(unit: Container, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+_READ = """import json, sqlite3, sys
+conn = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+ids = [row[0] for row in conn.execute("SELECT id FROM events ORDER BY rowid")]
+print(json.dumps({"ids": ids, "schema": conn.execute("PRAGMA user_version").fetchone()[0]}))
+"""
+
+
+def read_store(unit: Container, path: str = "/var/lib/larder/larder.db") -> dict[str, Any]:
+    """The store file's event ids (oldest first) and schema, read inside the container (read only)."""
+    if not unit.path(path).exists():
+        return {"ids": [], "schema": 0}
+    return dict(json.loads(unit.run("python3", "-c", _READ, path).stdout))
+
+
 def event_ids(unit: Container, path: str = "/var/lib/larder/larder.db") -> list[str]:
-    """The journal's event ids, oldest first, read from the store file (read only)."""
-    conn = sqlite3.connect(f"file:{unit.path(path)}?mode=ro", uri=True)
-    try:
-        return [row[0] for row in conn.execute("SELECT id FROM events ORDER BY rowid")]
-    finally:
-        conn.close()
+    return list(read_store(unit, path)["ids"])
 
 
 def schema(unit: Container) -> int:
-    conn = sqlite3.connect(f"file:{unit.path('/var/lib/larder/larder.db')}?mode=ro", uri=True)
-    try:
-        return int(conn.execute("PRAGMA user_version").fetchone()[0])
-    finally:
-        conn.close()
+    return int(read_store(unit)["schema"])
 
 
 def wait_for_events(unit: Container, more_than: int) -> list[str]:
     for _ in range(120):
-        ids = event_ids(unit) if unit.path("/var/lib/larder/larder.db").exists() else []
+        ids = event_ids(unit)
         if len(ids) > more_than:
             return ids
         unit.run("sleep", "1")
