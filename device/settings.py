@@ -350,9 +350,11 @@ def require_tls(url: str) -> str:
 def env_file() -> Path | None:
     """The env file to read, if there is one this process may read."""
     path = Path(os.environ.get("LARDER_ENV_FILE", str(DEFAULT_ENV_FILE)))
-    if path.is_file() and os.access(path, os.R_OK):
-        return path
-    return None
+    try:  # the service user may not even look inside /etc/larder (0700): systemd hands it the values
+        readable = path.is_file() and os.access(path, os.R_OK)
+    except OSError:
+        return None
+    return path if readable else None
 
 
 def _explain(error: ValidationError) -> str:

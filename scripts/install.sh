@@ -13,14 +13,21 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib/config.sh"
 # shellcheck source=lib/python.sh
 . "$HERE/lib/python.sh"
+# shellcheck source=lib/release.sh
+. "$HERE/lib/release.sh"
 
 usage() {
 	cat <<'EOF'
 Usage: sudo scripts/install.sh [options]
 
-Installs (or upgrades) Larder: apt packages, the larder user, the locked Python environment in /opt/larder,
-the models, /etc/larder/larder.env (0600), device credentials, the larder.service unit; ends with
-`larder doctor`. Missing settings are asked for when run at a terminal. A second run changes nothing.
+Installs (or upgrades) Larder: apt packages, the larder user, the locked Python environment of this version
+in /opt/larder/releases/<version> (/opt/larder/current points at it), the models, /etc/larder/larder.env
+(0600), device credentials, the larder.service unit; ends with `larder doctor`. Missing settings are asked
+for when run at a terminal. A second run changes nothing.
+
+An upgrade (a new version over a running one, from a bundle or this clone) backs up the store, migrates it,
+restarts the service, and rolls back by itself to the previous version and its store (with every event
+journalled since) unless the service reports READY, stays up and `larder doctor` finds nothing newly failing.
 
 Settings (saved in /etc/larder/larder.env; an empty value removes a setting):
   --site NAME              site (kitchen) this unit belongs to
@@ -41,9 +48,13 @@ Settings (saved in /etc/larder/larder.env; an empty value removes a setting):
 Modes:
   --dry-run                say what would change; change nothing
   --uninstall [--purge]    remove Larder; keeps /var/lib/larder (journal, store) unless --purge
-  --bundle DIR             offline install from a bundle made by --make-bundle
-  --make-bundle DIR        download the wheels and build an offline bundle, then stop
-  --platform aarch64|native  wheels for the Pi (default) or for this machine (with --make-bundle)
+  --bundle DIR             offline install from a bundle made by --make-bundle (its SHA256SUMS are checked)
+  --upgrade [DIR]          upgrade a running install from the bundle DIR (else from this source)
+  --rollback               back to the version before the last upgrade, with a store it reads
+  --settle SECONDS         how long an upgraded service must stay up after READY (default 10)
+  --make-bundle DIR        make DIR/larder-<version>: the locked wheels, the Larder wheel and source, the
+                           models (inside their wheels), BUNDLE (manifest) and SHA256SUMS; then stop
+  --platform all|aarch64|x86_64|native  wheels for both kinds of unit (default), one, or this machine
 
 Targets and steps (for image builds and CI):
   --root DIR               install under DIR (DIR/opt/larder, DIR/etc/larder, ...); implies --no-apt,
@@ -56,14 +67,15 @@ Targets and steps (for image builds and CI):
   --force                  carry on when the OS or machine is not the expected one
 
 Exit status: 0 done; 1 error (nothing half-done is left running); 2 bad usage;
-             3 installed, but provisioning, the service start or larder doctor reported a problem.
+             3 installed, but provisioning, the service start or larder doctor reported a problem;
+             4 the upgrade failed and was rolled back (the previous version runs, every event kept).
 EOF
 }
 
 # --- defaults -----------------------------------------------------------------------------------------------
 SRC=$(cd "$HERE/.." && pwd)
 PYTHON=python3
-LOCK="" BUNDLE="" MAKE_BUNDLE="" BUNDLE_PLATFORM=aarch64 CONFIG_FROM=""
+LOCK="" BUNDLE="" MAKE_BUNDLE="" BUNDLE_PLATFORM=all CONFIG_FROM="" UPGRADE=0 ROLLBACK=0
 UNINSTALL=0 PURGE=0 FORCE=0 ASSUME_YES=0
 NO_APT=0 NO_USER=0 NO_SYSTEMCTL=0 NO_PROVISION=0 NO_DOCTOR=0 NO_MODELS=0 SKIP_VENV=0
 SCREEN_PIN="" UNIT_CHANGED=0 RESTART_NEEDED=0 DOCTOR_OK=1 PENDING_RELEASE="" VENV_PY="" SVC_UID=0 SVC_GID=0
@@ -106,6 +118,20 @@ while [ $# -gt 0 ]; do
 		BUNDLE=$(folder "$@") || exit 1
 		shift
 		;;
+	--upgrade)
+		UPGRADE=1
+		if [ $# -ge 2 ] && [[ "$2" != -* ]]; then
+			BUNDLE=$(folder "$@") || exit 1
+			shift
+		fi
+		;;
+	--rollback) ROLLBACK=1 ;;
+	--settle)
+		need "$@"
+		[[ "$2" =~ ^[0-9]+$ ]] || { printf 'install.sh: --settle takes whole seconds\n' >&2 && exit 2; }
+		SETTLE_S=$2
+		shift
+		;;
 	--make-bundle) need "$@" && MAKE_BUNDLE=$2 && shift ;;
 	--platform) need "$@" && BUNDLE_PLATFORM=$2 && shift ;;
 	--root) need "$@" && ROOT=${2%/} && shift ;;
@@ -130,8 +156,8 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-case "$BUNDLE_PLATFORM" in aarch64 | native) ;; *)
-	printf 'install.sh: --platform is aarch64 or native\n' >&2
+case "$BUNDLE_PLATFORM" in all | aarch64 | x86_64 | native) ;; *)
+	printf 'install.sh: --platform is all, aarch64, x86_64 or native\n' >&2
 	exit 2
 	;;
 esac
@@ -159,6 +185,20 @@ UNIT_FILE=$(at /etc/systemd/system/larder.service)
 CLI=/usr/local/bin/larder
 [ "$DRY_RUN" = 1 ] && printf 'Dry run: nothing will be changed.\n'
 
+if [ "$ROLLBACK" = 1 ]; then
+	[ "$DRY_RUN" != 1 ] || die "--rollback has no dry run" "cat $(at /opt/larder/rollback.env) shows what it would do"
+	SVC_UID=$(uid_of "$SERVICE_USER") SVC_GID=$(gid_of "$SERVICE_USER")
+	[ -n "$SVC_UID" ] || SVC_UID=0 SVC_GID=0
+	restore_previous
+	run_doctor
+	printf '\nRolled back to release %s.\n' "$ROLLED_TO"
+	[ "$PROBLEMS" -eq 0 ] && [ "$DOCTOR_OK" = 1 ] || exit 3
+	exit 0
+fi
+if [ "$UPGRADE" = 1 ] && [ -z "$(current_release)" ]; then
+	die "Larder is not installed here${ROOT:+ (in $ROOT)}: nothing to upgrade" "install it: run this without --upgrade"
+fi
+
 if [ "$UNINSTALL" = 1 ]; then
 	uninstall
 	if [ "$CHANGES" -eq 0 ]; then
@@ -169,6 +209,7 @@ if [ "$UNINSTALL" = 1 ]; then
 	exit 0
 fi
 
+verify_bundle
 check_platform
 install_packages
 check_python
@@ -182,6 +223,7 @@ switch_release
 install_unit
 provision
 start_service
+verify_upgrade
 run_doctor
 
 printf '\n'

@@ -2,7 +2,7 @@
 
 Everything returns 16 kHz mono int16 (the pipeline's format). ``SpeechCache`` keeps generated clips for a test
 session (as WAV files under pytest's base temp dir, so they can be listened to after a failure). Also used by
-``scripts/make_speech.py`` and ``scripts/bench_idle.py``.
+``tools/make_speech.py`` and ``tools/bench_idle.py``.
 """
 
 from __future__ import annotations

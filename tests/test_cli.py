@@ -39,6 +39,36 @@ def stock_of(larder, item: str) -> float:
     return sum(r["quantity"] for r in rows if r["item"] == item)
 
 
+def test_version_is_the_package_version(larder) -> None:
+    from importlib.metadata import version
+
+    from device import __version__
+
+    shown = larder("--version")
+    assert shown.returncode == 0 and shown.stdout.strip() == f"larder {__version__}"
+    assert version("larder") == __version__  # pyproject reads it from device/__init__.py
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a command as another user")
+def test_a_user_who_cannot_look_into_the_env_folder_uses_the_environment(tmp_path: Path) -> None:
+    # as the service runs: /etc/larder is root's (0700), systemd passes the settings in the environment
+    folder = tmp_path / "etc-larder"
+    folder.mkdir(mode=0o700)
+    (folder / "larder.env").write_text("LARDER_SITE='from the file'\n")
+    tmp_path.chmod(0o755)
+    env = {
+        "PATH": os.environ["PATH"],
+        "LARDER_ENV_FILE": str(folder / "larder.env"),
+        "LARDER_SITE": "from systemd",
+    }
+    shown = subprocess.run(
+        ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable, "-c",
+         "from device.settings import load_settings; print(load_settings().site)"],
+        capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parents[1], timeout=60, check=False,
+    )  # fmt: skip
+    assert shown.returncode == 0 and shown.stdout.strip() == "from systemd", shown.stderr
+
+
 def test_parse_reads_stdin_lines_in_order(larder) -> None:
     lines = [
         "add three cartons of oat milk to the walk-in",

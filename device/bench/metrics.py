@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import resource
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -120,6 +121,11 @@ def spread(values: Sequence[float]) -> dict[str, float | None]:
         "mean": sum(values) / len(values) if values else None,
         "max": max(values) if values else None,
     }
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory so far (``ru_maxrss``, kB on Linux), in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _same(expected: Any, got: Any) -> bool:

@@ -15,7 +15,6 @@ import asyncio
 import logging
 import os
 import platform
-import resource
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from device.bench.manifest import Entry, LineError, read_manifest
+from device.bench.metrics import peak_rss_mib
 from device.bench.results import BenchResult, FileResult
 from device.errors import LarderError
 from device.settings import Settings, SttEngine
@@ -111,7 +111,7 @@ async def _run(
             else:
                 files.append(await _one(unit, entry, catalogues, realtime=options.realtime))
         files.sort(key=lambda f: f.line)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux -> MiB
+        peak = peak_rss_mib()
         load_at_peer = os.getloadavg()
         peer = None
         if options.peer:

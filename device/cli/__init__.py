@@ -18,11 +18,13 @@ log = logging.getLogger("larder")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from device import __version__
     from device.cli import bench, inventory, ops, voice
 
     parser = argparse.ArgumentParser(
         prog="larder", description="Hands-free kitchen inventory: voice in, stock changes, spoken replies."
     )
+    parser.add_argument("--version", action="version", version=f"larder {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (inventory, voice, ops, bench):

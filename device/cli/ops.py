@@ -1,9 +1,12 @@
-"""Operator commands: ``doctor``, ``sync status``/``sync now``, ``provision``, ``config``."""
+"""Operator commands: ``doctor``, ``sync status``/``sync now``, ``provision``, ``config``, and the store's
+upgrade steps ``migrate`` and ``merge-journal`` (scripts/install.sh runs them on upgrade and rollback)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
 from device.settings import Settings, load_settings
@@ -12,6 +15,12 @@ from device.settings import Settings, load_settings
 def register(sub: Any) -> None:
     doctor = sub.add_parser("doctor", help="check the unit and say what is wrong in plain words")
     doctor.add_argument("--json", action="store_true")
+    doctor.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="an earlier `larder doctor --json`: fail only on checks that did not fail in it (upgrades use this)",
+    )
     doctor.set_defaults(func=cmd_doctor)
 
     sync = sub.add_parser("sync", help="cloud sync")
@@ -29,6 +38,18 @@ def register(sub: Any) -> None:
     provision.add_argument("--code", help="the code (default: LARDER_PROVISIONING_CODE)")
     provision.set_defaults(func=cmd_provision)
 
+    migrate = sub.add_parser(
+        "migrate", help="bring the store's schema up to this version's (upgrades run it)"
+    )
+    migrate.set_defaults(func=cmd_migrate)
+
+    merge = sub.add_parser(
+        "merge-journal",
+        help="add the journal events of another store file that this store lacks (rollbacks run it)",
+    )
+    merge.add_argument("file", type=Path, help="the other store file (read only, never changed)")
+    merge.set_defaults(func=cmd_merge_journal)
+
     config = sub.add_parser("config", help="print every setting, its value and what it does (secrets hidden)")
     config.add_argument("--json", action="store_true")
     config.set_defaults(func=cmd_config)
@@ -37,18 +58,62 @@ def register(sub: Any) -> None:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from device import doctor
 
+    baseline = _baseline(args.baseline) if args.baseline else None
     results = doctor.run_checks()
     if args.json:
         print(json.dumps([r.to_json() for r in results]))
     else:
         print(doctor.format_report(results))
-    return doctor.exit_code(results)
+    if baseline is None:
+        return doctor.exit_code(results)
+    new = doctor.regressions(results, baseline)
+    if new:
+        print(f"failing now and not in {args.baseline}: {', '.join(r.name for r in new)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _baseline(path: Path) -> list[dict[str, Any]]:
+    """The checks of an earlier ``larder doctor --json``; a missing or malformed file is a ``ConfigError``."""
+    from device.errors import ConfigError
+
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read the doctor baseline {path}: {exc}") from None
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise ConfigError(f"the doctor baseline {path} is not a `larder doctor --json` report")
+    return rows
 
 
 def _store(settings: Settings) -> Any:
     from device.inventory.store import Store
 
     return Store.from_settings(settings)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from device.inventory.migrations import SCHEMA_VERSION, stored_version
+
+    settings = load_settings()
+    found = stored_version(settings.db_path)
+    _store(settings).close()  # opening checks the file, backs it up and migrates it
+    if found == SCHEMA_VERSION:
+        print(f"store {settings.db_path}: schema {SCHEMA_VERSION}, nothing to migrate")
+    else:
+        print(f"store {settings.db_path}: schema {found} -> {SCHEMA_VERSION}")
+    return 0
+
+
+def cmd_merge_journal(args: argparse.Namespace) -> int:
+    from device.inventory.journal import read_journal
+
+    events = read_journal(args.file)
+    settings = load_settings()
+    with _store(settings) as store:
+        added = store.adopt(events)
+    print(f"added {added} of {len(events)} journal events from {args.file} to {settings.db_path}")
+    return 0
 
 
 def cmd_sync_status(args: argparse.Namespace) -> int:

@@ -6,8 +6,8 @@ becomes FAIL with its message and hint, a component missing from this build beco
 this build", anything else FAIL naming the error. Components are imported inside the checks (heavy libraries,
 and parts other engineers may not have shipped yet). Messages pass through the secret scrubber.
 
-The checks live beside this module: ``system`` (config, service, clock), ``hardware`` (microphone, speaker,
-buttons and LEDs, models), ``data`` (store, sync) and ``cloud`` (Deepgram, LLM, Supabase).
+The checks live beside this module: ``system`` (version, config, service, clock), ``hardware`` (microphone,
+speaker, buttons and LEDs, models), ``data`` (store, sync) and ``cloud`` (Deepgram, LLM, Supabase).
 """
 
 from __future__ import annotations
@@ -151,11 +151,22 @@ def exit_code(results: Sequence[CheckResult]) -> int:
     return 1 if any(r.status is Status.FAIL for r in results) else 0
 
 
+def regressions(results: Sequence[CheckResult], baseline: Sequence[dict[str, Any]]) -> list[CheckResult]:
+    """The checks that fail now and did not fail in ``baseline`` (an earlier ``larder doctor --json``).
+
+    An upgrade is judged by these: a microphone that was already unplugged is no reason to roll back.
+    A check the baseline does not have counts as one that did not fail.
+    """
+    failed_before = {str(row.get("name")) for row in baseline if row.get("status") == Status.FAIL}
+    return [r for r in results if r.status is Status.FAIL and r.name not in failed_before]
+
+
 def all_checks() -> tuple[CheckSpec, ...]:
     """Every check, in report order (imported here: the check modules use this module's helpers)."""
     from device.doctor import cloud, data, hardware, system
 
     return (
+        CheckSpec("version", system.check_version, needs_settings=False),
         CheckSpec("config", system.check_config, needs_settings=False),
         CheckSpec("service", system.check_service, needs_settings=False),
         CheckSpec("microphone", hardware.check_microphone, timeout_s=20),

@@ -1,13 +1,27 @@
-"""Doctor checks that need only the settings and the OS: config, the systemd unit, the clock."""
+"""Doctor checks that need only the settings and the OS: version, config, the systemd unit, the clock."""
 
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
+import sys
 from datetime import UTC, datetime
 
 from device.doctor import CheckResult, failed, passed, warned
 from device.settings import DEFAULT_ENV_FILE, Settings, env_file
+
+
+def check_version(settings: Settings) -> CheckResult:
+    """Which Larder this is, where it runs from, and the store schema it reads and writes."""
+    from device import __version__
+    from device.inventory.migrations import SCHEMA_VERSION
+
+    return passed(
+        "version",
+        f"Larder {__version__} (store schema {SCHEMA_VERSION}), Python {platform.python_version()}, "
+        f"from {sys.prefix}",
+    )
 
 
 def check_config(settings: Settings) -> CheckResult:

@@ -2,16 +2,20 @@
 
 ``JournalQueries`` is a mixin that ``Store`` inherits; it holds no state of its own. The events come back
 oldest first, each with its deltas. The upload queue is every event not yet synced and not quarantined (an
-event the cloud rejects waits aside, with the reason, until it is released).
+event the cloud rejects waits aside, with the reason, until it is released). ``read_journal`` reads the
+journal of another store file without opening it as a store (no checks, no migration, nothing written): a
+rollback uses it to carry the events a newer Larder journalled into the restored store.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import fields
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from device.errors import StoreError
@@ -131,3 +135,34 @@ class JournalQueries:
     def backlog(self) -> int:
         """How many events wait for upload (unsynced, not quarantined)."""
         return int(self._rows(f"SELECT count(*) FROM events e WHERE {self._QUEUED}")[0][0])
+
+
+class _JournalFile(JournalQueries):
+    """A store file opened read-only, just to read its journal."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._lock = threading.RLock()
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return self.db.execute(sql, list(params)).fetchall()
+
+
+def read_journal(path: Path) -> list[JournalEvent]:
+    """Every event of the store file at ``path``, oldest first; a file of any schema that still has this
+    version's journal columns. Every failure is a ``StoreError``."""
+    if not path.is_file():
+        raise StoreError(f"there is no store file at {path}")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open {path}: {exc}") from None
+    try:
+        return _JournalFile(Database(conn, execute_plugins=False)).journal()
+    except sqlite3.Error as exc:
+        raise StoreError(
+            f"cannot read the journal in {path}: {exc}",
+            hint="it may come from a Larder whose journal this version cannot read; the file was not changed",
+        ) from None
+    finally:
+        conn.close()

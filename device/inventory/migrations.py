@@ -102,6 +102,21 @@ def version(db: Database) -> int:
     return int(row[0])
 
 
+def stored_version(path: Path) -> int:
+    """The schema version of the store file at ``path`` (0 when there is none yet), read without opening it
+    as a store."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return 0
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read the schema version of {path}: {exc}") from None
+
+
 def backup_path(path: Path, from_version: int) -> Path:
     return path.with_name(f"{path.name}.bak-v{from_version}")
 
@@ -171,7 +186,8 @@ def _check(db: Database, path: Path, existed: bool, thorough: bool) -> str | Non
         raise StoreError(
             f"the store at {path} was written by a newer Larder (schema {found}, this one knows "
             f"{SCHEMA_VERSION}); update Larder, or move the file away to start a fresh store",
-            hint="the file was not changed",
+            hint="the file was not changed; `sudo scripts/install.sh --rollback` restores the store backup "
+            "taken before the upgrade, with the events journalled since",
         )
     if not existed:
         return None

@@ -229,38 +229,56 @@ class Store(JournalQueries, StockQueries):
             deltas=tuple(deltas),
             synced=False,
         )
-        catalogue = self.catalogue()
         with self._writing(f"record {event.action}"):
-            self.db.execute(
-                "INSERT INTO events (id, device_id, at, action, item, quantity, unit, location, to_location, "
-                "transcript, resolver, confirmation, outcome, reverses) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    event.id,
-                    event.device_id,
-                    event.at,
-                    event.action,
-                    event.item,
-                    event.quantity,
-                    event.unit,
-                    event.location,
-                    event.to_location,
-                    event.transcript,
-                    event.resolver,
-                    event.confirmation,
-                    event.outcome,
-                    event.reverses,
-                ],
-            )
-            for seq, delta in enumerate(event.deltas):
-                expires = delta.expires.isoformat() if delta.expires else None
-                self.db.execute(
-                    "INSERT INTO deltas (event_id, seq, item, location, quantity, expires) "
-                    "VALUES (?,?,?,?,?,?)",
-                    [event.id, seq, delta.item, delta.location, delta.quantity, expires],
-                )
-                item = catalogue.get(delta.item)
-                self._apply(delta, expires, item.unit if item else "")
+            self._insert(event)
         return event
+
+    def adopt(self, events: Sequence[JournalEvent]) -> int:
+        """Add events journalled elsewhere (another copy of this unit's store) that this store lacks.
+
+        Each keeps its id, time and synced flag, and its deltas change the stock as they did there; oldest
+        first, all in one transaction. Returns how many were added.
+        """
+        with self._lock:
+            have = {row[0] for row in self._rows("SELECT id FROM events")}
+            with self._writing("adopt journal events"):
+                added = [event for event in events if event.id not in have]
+                for event in added:
+                    self._insert(event)
+        return len(added)
+
+    def _insert(self, event: JournalEvent) -> None:
+        """The event's row, its deltas and their stock changes (inside the caller's transaction)."""
+        catalogue = self.catalogue()
+        self.db.execute(
+            "INSERT INTO events (id, device_id, at, action, item, quantity, unit, location, to_location, "
+            "transcript, resolver, confirmation, outcome, reverses, synced) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                event.id,
+                event.device_id,
+                event.at,
+                event.action,
+                event.item,
+                event.quantity,
+                event.unit,
+                event.location,
+                event.to_location,
+                event.transcript,
+                event.resolver,
+                event.confirmation,
+                event.outcome,
+                event.reverses,
+                int(event.synced),
+            ],
+        )
+        for seq, delta in enumerate(event.deltas):
+            expires = delta.expires.isoformat() if delta.expires else None
+            self.db.execute(
+                "INSERT INTO deltas (event_id, seq, item, location, quantity, expires) VALUES (?,?,?,?,?,?)",
+                [event.id, seq, delta.item, delta.location, delta.quantity, expires],
+            )
+            item = catalogue.get(delta.item)
+            self._apply(delta, expires, item.unit if item else "")
 
     def _apply(self, delta: Delta, expires: str | None, unit: str) -> None:
         lot = self.db.execute(

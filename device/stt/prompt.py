@@ -17,7 +17,7 @@ from device.inventory.catalog import Catalogue
 DEFAULT_LIMIT_CHARS = 720
 #: Whisper keeps at most 223 tokens of previous text; stay clear of it.
 PROMPT_TOKENS = 200
-#: The words commands are made of. Measured on Piper speech (scripts/bench_stt.py): naming them after the
+#: The words commands are made of. Measured on Piper speech (tools/bench_stt.py): naming them after the
 #: catalogue took tiny.en from 5.0% to 3.8% WER ("we use" for "we used", "and do" for "undo" remain).
 COMMAND_WORDS = (
     "Commands: add, used, wasted, move, set, we're out of, how many, running low, expiring, undo, cancel, "

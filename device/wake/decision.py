@@ -6,7 +6,7 @@ for okay_nabu) misses most wakes in kitchen noise. So the model runs with a wind
 sensitivity's operating point decides: a low cutoff that catches the wake word in noise, and above it a "sure"
 score. Between the two the model also fires on everyday "okay, ..." chatter, so such a borderline wake counts
 only if Whisper hears the wake word (the detector runs the check). How the points were measured: docs/wake.md
-and scripts/wake_eval.py.
+and tools/wake_eval.py.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 # The `larder` command, installed by Larder's scripts/install.sh as /usr/local/bin/larder.
 # Run as root (sudo larder doctor) it reads the root-only settings in /etc/larder/larder.env itself, then
 # hands files it made in /var/lib/larder back to the service user, so the daemon can always open its store.
-LARDER=/opt/larder/venv/bin/larder
+LARDER=/opt/larder/current/bin/larder
 DATA=/var/lib/larder
 if [ "$(id -u)" != 0 ]; then
 	exec "$LARDER" "$@"

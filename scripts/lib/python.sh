@@ -1,9 +1,9 @@
 # shellcheck shell=bash disable=SC2034  # globals shared with install.sh and the other libs
-# The locked Python environment under /opt/larder, and offline bundles.
+# The locked Python environment of a release under /opt/larder/releases, and offline bundles.
 #
-# Each build is a release folder /opt/larder/releases/<id> (a venv; <id> hashes the Python, the lock and the
-# Larder source or bundle), and /opt/larder/venv is a relative symlink to the current one. A build that fails
-# leaves the running release alone; an unchanged id means nothing to do. The previous release is kept.
+# A release's id hashes the Python, the lock and the Larder source or bundle: an unchanged id means nothing
+# to build. A build that fails leaves the running release alone. Where releases live and how the running one
+# changes (upgrade, rollback) is lib/release.sh.
 
 # The lock to install: --lock, else the bundle's, else requirements-runtime.lock, else requirements.lock.
 pick_lock() {
@@ -57,7 +57,7 @@ copy_source() {
 pip_in() { "$1/bin/python" -m pip --disable-pip-version-check --no-input "${@:2}"; }
 
 build_release() {
-	local rel=$1 tmp
+	local rel=$1 id=$2 tmp
 	tmp=$SCRATCH
 	rm -rf -- "$rel"
 	"$PYTHON" -m venv "$rel" || die "cannot create a Python environment in $rel" "install python3-venv"
@@ -74,6 +74,7 @@ build_release() {
 		pip_in "$rel" install --no-deps "$tmp"/wheel/larder-*.whl || die "installing the Larder wheel failed"
 	fi
 	verify_models "$rel"
+	printf '%s\n' "$id" >"$rel/.larder-id"
 	touch "$rel/.larder-complete"
 }
 
@@ -115,102 +116,127 @@ prepare_models() {
 }
 
 install_python() {
-	step "Python environment ($(at /opt/larder/venv))"
+	step "Python environment ($(at /opt/larder/current))"
 	if [ "$SKIP_VENV" = 1 ]; then
 		note "skipped (--skip-venv)"
 		return 0
 	fi
 	pick_lock
-	local id rel link current
+	local id version name rel
 	id=$(release_id)
-	rel=$(at "/opt/larder/releases/$id")
-	link=$(at /opt/larder/venv)
-	current=$(readlink "$link" 2>/dev/null || true)
-	if [ "$current" = "releases/$id" ] && [ -f "$rel/.larder-complete" ]; then
-		ok "release $id is current"
-		VENV_PY="$link/bin/python"
+	version=$(install_version)
+	[ -n "$version" ] || die "cannot tell the version of $SRC (device/__init__.py has no __version__)"
+	name=$(release_name "$version" "$id")
+	rel=$(release_dir "$name")
+	if [ "$(current_release)" = "$name" ] && [ -f "$rel/.larder-complete" ]; then
+		ok "release $name is current"
+		ensure_venv_link
+		VENV_PY="$(at /opt/larder/current)/bin/python"
 		return 0
 	fi
 	if [ -f "$rel/.larder-complete" ]; then
-		ok "release $id is already built"
+		ok "release $name is already built"
 	else
-		act "build release $id from $(basename "$LOCK")${BUNDLE:+ (offline, from $BUNDLE)}" build_release "$rel"
+		act "build release $name from $(basename "$LOCK")${BUNDLE:+ (offline, from $BUNDLE)}" build_release "$rel" "$id"
 	fi
 	if [ "$DRY_RUN" != 1 ]; then VENV_PY="$rel/bin/python"; fi
-	PENDING_RELEASE=$id
+	PENDING_RELEASE=$name
 }
 
-# Point /opt/larder/venv at the new release (after a backup of the store), then drop all but two releases.
-switch_release() {
-	[ -n "$PENDING_RELEASE" ] || return 0
-	local id=$PENDING_RELEASE link old
-	link=$(at /opt/larder/venv)
-	old=$(readlink "$link" 2>/dev/null || true)
-	if [ -n "$old" ] && [ -f "$DATA_DIR/larder.db" ]; then
-		stop_service_for_upgrade
-		act "back up the store before the upgrade" backup_store "${old#releases/}"
-	fi
-	act "switch $link to release $id" ln -sfn "releases/$id" "$link"
-	VENV_PY="$link/bin/python"
-	RESTART_NEEDED=1
-	local dir name
-	for dir in "$(at /opt/larder/releases)"/*; do
-		[ -d "$dir" ] || continue
-		name=$(basename "$dir")
-		if [ "releases/$name" != "releases/$id" ] && [ "releases/$name" != "$old" ]; then
-			remove_path "$dir"
-		fi
-	done
+# pip's platform flags for the locked wheels of one machine kind (cp311, glibc 2.17 to 2.36: bookworm's).
+platform_flags() {
+	local minor
+	[ "$1" = native ] && return 0
+	printf '%s\n' --only-binary=:all: --implementation cp --python-version 3.11 --abi cp311 --abi abi3 \
+		--abi none --platform "manylinux2014_$1" --platform "linux_$1"
+	for minor in $(seq 17 36); do printf '%s\n' --platform "manylinux_2_${minor}_$1"; done
 }
 
-# A consistent copy of the store (SQLite's online backup), kept in DATA_DIR/backups; the last 3 stay.
-backup_store() {
-	local from=$1 dir stamp
-	dir="$DATA_DIR/backups"
-	stamp=$(date -u +%Y%m%dT%H%M%SZ)
-	install -d -m 700 -o "$SVC_UID" -g "$SVC_GID" "$dir"
-	"$PYTHON" - "$DATA_DIR/larder.db" "$dir/larder-$stamp-from-$from.db" <<'EOF' || die "backing up the store failed"
-import sqlite3, sys
-source = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
-target = sqlite3.connect(sys.argv[2])
-source.backup(target)
-target.close()
-source.close()
+# lock_for KIND LOCK: the lock's requirements that a KIND (aarch64, x86_64) unit installs, markers dropped (pip
+# judges markers such as platform_machine by the machine it runs on, not by --platform).
+lock_for() {
+	"$BUNDLE_PIP/bin/python" - "$1" "$2" <<'EOF'
+import sys
+from pip._vendor.packaging.markers import Marker
+
+target = {"platform_machine": sys.argv[1], "sys_platform": "linux", "platform_system": "Linux",
+          "os_name": "posix", "python_version": "3.11", "python_full_version": "3.11.2",
+          "implementation_name": "cpython", "platform_python_implementation": "CPython"}
+keep = False
+for line in open(sys.argv[2], encoding="utf-8"):
+    if line[:1].isalnum():
+        spec, _, marker = line.rstrip(" \\\n").partition(";")
+        keep = not marker.strip() or Marker(marker.strip()).evaluate(target)
+        if keep:
+            print(spec.strip() + " \\")
+    elif keep and line.lstrip().startswith("--hash"):
+        print(line.rstrip())
 EOF
-	chown "$SVC_UID:$SVC_GID" "$dir"/larder-*.db
-	chmod 600 "$dir"/larder-*.db
-	find "$dir" -maxdepth 1 -name 'larder-*.db' -printf '%f\n' | LC_ALL=C sort -r | tail -n +4 |
-		while IFS= read -r name; do rm -f -- "${dir:?}/$name"; done
 }
 
-# --make-bundle DIR: everything an offline install needs (wheels for the Pi, the Larder wheel, this source).
+# The models the bundle carries: each ships inside a locked wheel (models/manifest.json names them).
+bundle_models() {
+	"$PYTHON" - "$SRC/models/manifest.json" <<'EOF'
+import json, sys
+for model in json.load(open(sys.argv[1]))["models"]:
+    print(f"model={model['name']} ({model['use']}), inside the wheel(s) {', '.join(model['packages'])}")
+EOF
+}
+
+# --make-bundle DIR: DIR/larder-<version>, everything an offline install or upgrade needs: the locked wheels
+# for each platform asked (aarch64 and x86_64 by default; pure-Python wheels once), the Larder wheel, the
+# source with the installer, the models (inside their wheels), a manifest (BUNDLE) and SHA256SUMS.
 make_bundle() {
-	local dir=$1 tmp pip_venv minor
-	local -a platform=()
-	step "Making an offline bundle in $dir (for $BUNDLE_PLATFORM)"
+	local out=$1 tmp pip_venv version dir kind BUNDLE_PIP
+	local -a kinds flags
+	version=$(install_version)
+	[ -n "$version" ] || die "cannot tell the version of $SRC (device/__init__.py has no __version__)"
+	dir="$out/larder-$version"
+	read -r -a kinds <<<"${BUNDLE_PLATFORM/all/aarch64 x86_64}"
+	step "Making the bundle $dir (${kinds[*]})"
 	pick_lock
 	tmp=$SCRATCH
+	rm -rf -- "$dir"
 	mkdir -p "$dir/wheels"
 	cp "$LOCK" "$dir/requirements.lock"
 	pip_venv="$tmp/pip"
+	BUNDLE_PIP=$pip_venv
 	"$PYTHON" -m venv "$pip_venv" || die "cannot create a Python environment" "install python3-venv"
-	if [ "$BUNDLE_PLATFORM" = aarch64 ]; then
-		platform=(--only-binary=:all: --implementation cp --python-version 3.11 --abi cp311 --abi abi3 --abi none
-			--platform manylinux2014_aarch64 --platform linux_aarch64)
-		for minor in $(seq 17 36); do platform+=(--platform "manylinux_2_${minor}_aarch64"); done
-	fi
-	pip_in "$pip_venv" download --no-deps --require-hashes -r "$dir/requirements.lock" -d "$dir/wheels" \
-		"${platform[@]}" || die "downloading the locked wheels failed" \
-		"a package may have no wheel for $BUNDLE_PLATFORM; run --make-bundle on the Pi itself (with --platform native)"
+	for kind in "${kinds[@]}"; do
+		mapfile -t flags < <(platform_flags "$kind")
+		if [ "$kind" = native ]; then
+			cp "$dir/requirements.lock" "$tmp/lock-$kind"
+		else
+			lock_for "$kind" "$dir/requirements.lock" >"$tmp/lock-$kind" || die "reading the lock $LOCK failed"
+		fi
+		pip_in "$pip_venv" download --no-deps --require-hashes -r "$tmp/lock-$kind" -d "$dir/wheels" \
+			"${flags[@]}" || die "downloading the locked wheels for $kind failed" \
+			"a package may have no wheel for $kind; make the bundle on such a machine with --platform native"
+	done
 	copy_source "$tmp/src"
-	rm -f "$dir"/wheels/larder-*.whl
 	pip_in "$pip_venv" wheel --quiet --no-deps -w "$dir/wheels" "$tmp/src" || die "building the Larder wheel failed"
-	rm -rf -- "$dir/source"
 	mkdir -p "$dir/source"
-	(cd "$SRC" && source_files scripts systemd requirements.lock requirements-runtime.lock |
+	(cd "$SRC" && source_files scripts systemd requirements.lock requirements-runtime.lock CHANGELOG.md |
 		xargs -d '\n' cp --parents -t "$dir/source")
-	printf 'platform=%s\ncreated=%s\nlock=%s\n' "$BUNDLE_PLATFORM" "$(date -u +%FT%TZ)" "$(basename "$LOCK")" \
-		>"$dir/BUNDLE"
-	printf '\nBundle ready: %s (%s wheels).\nOn the unit: sudo %s/source/scripts/install.sh --bundle %s\n' \
-		"$dir" "$(find "$dir/wheels" -name '*.whl' | wc -l)" "$dir" "$dir"
+	{
+		printf 'name=larder-%s\nversion=%s\nplatforms=%s\npython=cp311\ncreated=%s\nlock=%s\n' "$version" \
+			"$version" "${kinds[*]}" "$(date -u +%FT%TZ)" "$(basename "$LOCK")"
+		bundle_models
+		printf 'install=sudo source/scripts/install.sh --bundle .   (an upgrade: --upgrade .)\n'
+	} >"$dir/BUNDLE"
+	(cd "$dir" && find . -type f ! -name SHA256SUMS -printf '%P\n' | LC_ALL=C sort | xargs -d '\n' sha256sum) \
+		>"$dir/SHA256SUMS"
+	printf '\nBundle ready: %s (%s wheels, %s).\nOn the unit: sudo %s/source/scripts/install.sh --upgrade %s\n' \
+		"$dir" "$(find "$dir/wheels" -name '*.whl' | wc -l)" "$(du -sh "$dir" | cut -f1)" "$dir" "$dir"
+}
+
+# Check every file of the bundle against its SHA256SUMS before anything is installed from it.
+verify_bundle() {
+	[ -n "$BUNDLE" ] || return 0
+	step "Bundle $BUNDLE"
+	[ -f "$BUNDLE/SHA256SUMS" ] || die "the bundle has no SHA256SUMS" "rebuild it with --make-bundle"
+	local out
+	out=$(cd "$BUNDLE" && sha256sum --check --strict --quiet SHA256SUMS 2>&1) ||
+		die "the bundle's files do not match SHA256SUMS: ${out//$'\n'/; }" "copy the bundle again, or rebuild it"
+	ok "$(wc -l <"$BUNDLE/SHA256SUMS") files match SHA256SUMS ($(sed -n 's/^name=//p' "$BUNDLE/BUNDLE" 2>/dev/null))"
 }

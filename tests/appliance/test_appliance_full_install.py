@@ -42,7 +42,7 @@ def test_full_install_loads_the_real_models(tmp_path: Path) -> None:
     assert (
         "whisper-tiny.en: ok" in result.stdout and "piper-joe: ok" in result.stdout
     )  # models/prepare --verify
-    larder = root / "opt/larder/venv/bin/larder"
+    larder = root / "opt/larder/current/bin/larder"
     doctor = subprocess.run(
         [str(larder), "doctor", "--json"],
         capture_output=True,

@@ -158,6 +158,17 @@ def test_bad_input_stops_before_any_change(tmp_path: Path, flag: str, value: str
     assert value not in result.stdout + result.stderr or flag in ("--site", "--bogus")
 
 
+def test_upgrade_and_rollback_need_an_install_to_act_on(tmp_path: Path) -> None:
+    root = make_root(tmp_path)
+    upgrade = run_install(root, "--skip-venv", "--upgrade")
+    assert upgrade.returncode == 1 and "Larder is not installed here" in upgrade.stderr
+    rollback = run_install(root, "--rollback")
+    assert rollback.returncode == 1 and "there is no upgrade to roll back" in rollback.stderr
+    assert not (root / "opt").exists() and not (root / "etc/larder").exists()
+    settle = run_install(root, "--skip-venv", "--settle", "soon")
+    assert settle.returncode == 2 and "--settle takes whole seconds" in settle.stderr
+
+
 def test_the_anon_key_is_accepted(tmp_path: Path) -> None:
     root = make_root(tmp_path)
     anon = jwt({"role": "anon", "iss": "supabase"})
@@ -170,7 +181,18 @@ def test_help_and_non_root_refusal() -> None:
     help_text = subprocess.run(
         ["bash", str(INSTALL), "--help"], capture_output=True, text=True, check=True
     ).stdout
-    for flag in ("--dry-run", "--uninstall", "--purge", "--bundle", "--make-bundle", "--root", "--skip-venv"):
+    for flag in (
+        "--dry-run",
+        "--uninstall",
+        "--purge",
+        "--bundle",
+        "--make-bundle",
+        "--upgrade",
+        "--rollback",
+        "--settle",
+        "--root",
+        "--skip-venv",
+    ):
         assert flag in help_text
     if os.geteuid() == 0:
         return

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 UNIT = Path(__file__).resolve().parents[2] / "systemd" / "larder.service"
-EXEC = "/opt/larder/venv/bin/larder"
+EXEC = "/opt/larder/current/bin/larder"
 
 pytestmark = pytest.mark.skipif(
     shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed"

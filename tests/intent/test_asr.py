@@ -1,5 +1,5 @@
 """What speech recognition does to commands, as measured with Whisper tiny.en on synthesized speech
-(``scripts/spoken_eval.py``): names split or misheard by sound, "add" heard as "at", a lone "undo" heard as
+(``tools/spoken_eval.py``): names split or misheard by sound, "add" heard as "at", a lone "undo" heard as
 "and do", numbers heard as look-alike words. Each is read as the cook meant it, and the guards stay as strict.
 """
 

@@ -5,7 +5,7 @@ on the six keys of ``larder parse --json`` other than confidence.
 The manifest (``tests/data/spoken/commands.jsonl``) holds text and expectations only; audio is synthesized with
 ``tests/speech.py`` on first use and kept as WAV files in a cache folder (the microphone reads files, as
 ``larder simulate`` does). Used by ``tests/spoken/test_spoken_eval.py`` (a small subset) and
-``scripts/spoken_eval.py`` (every voice and condition).
+``tools/spoken_eval.py`` (every voice and condition).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The manifest's held-out commands (34: the splits never tuned on), spoken by Piper joe at its natural rate (a rate
 the full evaluation leaves out), clean and with real kitchen noise at 10 dB: all six keys of ``larder parse --json``
 (confidence aside) must be right for at least 90% of the clean clips and 80% of the noisy ones. The full run, every
-voice and condition, is ``scripts/spoken_eval.py``.
+voice and condition, is ``tools/spoken_eval.py``.
 """
 
 from __future__ import annotations

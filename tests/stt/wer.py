@@ -1,6 +1,6 @@
 """Word error rate for speech-to-text checks: normalise both sides, then count word edits.
 
-Shared by the STT tests and ``scripts/bench_stt.py``. Normalising forgives what the grammar forgives anyway:
+Shared by the STT tests and ``tools/bench_stt.py``. Normalising forgives what the grammar forgives anyway:
 case, punctuation, hyphens ("take-away" = "takeaway") and small numbers written as digits ("3" = "three"): unlike
 the benchmark's normaliser it keeps number words, so tests can name the words they expect. Word edits are counted by
 the benchmark's ``edit_distance``.

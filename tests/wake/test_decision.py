@@ -1,5 +1,5 @@
 """The measured operating points, the hold-then-check rule and the transcript check, all pure: fed recorded
-per-frame probabilities of okay_nabu (tests/wake/sequences.json, cut from scripts/wake_eval.py's cache)."""
+per-frame probabilities of okay_nabu (tests/wake/sequences.json, cut from tools/wake_eval.py's cache)."""
 
 from __future__ import annotations
 

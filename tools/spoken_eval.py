@@ -5,9 +5,9 @@ failures with transcript and parse. Splits: ``dev`` (tuned on), ``heldout`` (fir
 ``heldout2`` (written last, scored once); held-out failures are only listed with ``--show-heldout``. The extra
 voice ``piper-1.0`` (Piper's natural rate, left out of ``all``) is the one the pytest subset speaks with.
 
-    nice -n 10 .venv/bin/python scripts/spoken_eval.py --voices piper-0.9,piper-1.15 --split dev
-    .venv/bin/python scripts/spoken_eval.py --split all --out /tmp/spoken-cache/run.json
-    .venv/bin/python scripts/spoken_eval.py --rescore /tmp/spoken-cache/run.json   # new grammar, same transcripts
+    nice -n 10 .venv/bin/python tools/spoken_eval.py --voices piper-0.9,piper-1.15 --split dev
+    .venv/bin/python tools/spoken_eval.py --split all --out /tmp/spoken-cache/run.json
+    .venv/bin/python tools/spoken_eval.py --rescore /tmp/spoken-cache/run.json   # new grammar, same transcripts
 
 Audio is synthesized once and kept under ``--cache`` (default /tmp/spoken-cache). ``--rescore`` re-parses the
 transcripts of an earlier run with the current grammar (no audio, no models): for grammar work only; report

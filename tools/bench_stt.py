@@ -4,14 +4,13 @@ Speaks 20 kitchen commands with the Piper voice (joe) at three speaking rates (`
 and transcribes each with Whisper with and without the catalogue prompt: mean/p90 latency per command, WER,
 RSS. Then times Piper to the first clause of a typical reply. Optional: kitchen noise mixed in at a given SNR.
 
-    .venv/bin/python scripts/bench_stt.py [--model tiny.en|base] [--snr 10] [--threads 2] [--json]
+    .venv/bin/python tools/bench_stt.py [--model tiny.en|base] [--snr 10] [--threads 2] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from device.bench.metrics import peak_rss_mib
 from device.inventory.catalog import demo_catalogue
 from device.settings import Settings, WhisperModelName
 from device.stt.prompt import initial_prompt
@@ -121,7 +121,7 @@ def main() -> None:
             "p90_s": float(np.percentile(times, 90)),
             "wer": errors / words,
         }
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mib()
 
     tts.render("Warming up the voice.")
     first_clause = split_clauses(REPLY)[0]

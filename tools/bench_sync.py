@@ -5,7 +5,7 @@ with ``--events`` journal events queued (default 10,000), then times ``sync_now`
 ``--batch``, plus the download and stock rebase that follow) through supabase-py. Target: 10,000 events in under
 30 s on the development machine. Prints one JSON line.
 
-    .venv/bin/python scripts/bench_sync.py [--events 10000] [--batch 500]
+    .venv/bin/python tools/bench_sync.py [--events 10000] [--batch 500]
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Make the benchmark set: spoken kitchen commands in several voices, clean and in kitchen noise, + a manifest.
 
-    .venv/bin/python scripts/make_bench_set.py                   # the small committed set in tests/data/bench/
-    .venv/bin/python scripts/make_bench_set.py --full /tmp/bench # every command x voice x noise (96 files)
+    .venv/bin/python tools/make_bench_set.py                   # the small committed set in tests/data/bench/
+    .venv/bin/python tools/make_bench_set.py --full /tmp/bench # every command x voice x noise (96 files)
 
 Voices: Piper joe at two speaking rates, two espeak-ng voices. Noise: none, or the real kitchen recording
 (tests/data/noise/kitchen.wav) at 10 dB and 5 dB SNR over the whole clip, silences included. The small set says

@@ -1,6 +1,6 @@
-"""Build the wake-word validation set once (cached WAVs + manifest) for ``scripts/wake_eval.py``.
+"""Build the wake-word validation set once (cached WAVs + manifest) for ``tools/wake_eval.py``.
 
-    nice -n 10 .venv/bin/python scripts/wake_data.py [--root /tmp/wake-data] [--minutes 45 25]
+    nice -n 10 .venv/bin/python tools/wake_data.py [--root /tmp/wake-data] [--minutes 45 25]
 
 Positives: "<wake word>. <command>" for each of the four built-in models, in many voices (Piper joe at three
 speeds and shifted pitches, a dozen espeak-ng voices at several speeds and pitches), said in one breath or

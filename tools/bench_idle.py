@@ -1,6 +1,6 @@
 """Benchmark: CPU seconds per audio second for wake word + VAD on kitchen noise (the unit's idle load).
 
-    .venv/bin/python scripts/bench_idle.py [--seconds 60] [--noise kitchen|brown]
+    .venv/bin/python tools/bench_idle.py [--seconds 60] [--noise kitchen|brown]
 
 Measures process CPU time (not wall time) of each stage over the same chunks, as the runner feeds them.
 """
@@ -9,25 +9,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from device.protocols import CHUNK_SAMPLES, SAMPLE_RATE, Audio
+from device.bench.idle import cpu_per_audio_second
 from device.settings import Settings
 from device.vad import SileroVad
 from device.wake import MicroWakeWordDetector
 from tests import speech
-
-
-def cpu_per_second(audio: Audio, run: Callable[[Audio], object]) -> float:
-    chunks = [audio[i : i + CHUNK_SAMPLES] for i in range(0, len(audio) - CHUNK_SAMPLES + 1, CHUNK_SAMPLES)]
-    started = time.process_time()
-    for chunk in chunks:
-        run(chunk)
-    return (time.process_time() - started) / (len(chunks) * CHUNK_SAMPLES / SAMPLE_RATE)
 
 
 def main() -> int:
@@ -44,10 +34,10 @@ def main() -> int:
 
     settings = Settings()
     detector = MicroWakeWordDetector.from_settings(settings)
-    wake = cpu_per_second(audio, detector.process)
-    silero = cpu_per_second(audio, SileroVad().speech_probability)
+    wake = cpu_per_audio_second(audio, detector.process)
+    silero = cpu_per_audio_second(audio, SileroVad().speech_probability)
     gated_vad = SileroVad(webrtc_gate=1)
-    gated = cpu_per_second(audio, gated_vad.speech_probability)
+    gated = cpu_per_audio_second(audio, gated_vad.speech_probability)
     share = gated_vad.gated / max(1, gated_vad.gated + gated_vad.scored)
 
     print(f"{args.seconds:g} s of {args.noise} noise, CPU seconds per audio second:")

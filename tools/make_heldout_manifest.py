@@ -8,8 +8,8 @@
 else after its first word; commands of fewer than four words are left out. Each half is spoken by Piper on its
 own and the halves are joined with the pause; the noise covers the whole clip.
 
-    .venv/bin/python scripts/make_heldout_manifest.py /tmp/heldout2.jsonl
-    .venv/bin/python scripts/make_heldout_manifest.py /tmp/heldout-piper.jsonl --splits heldout,heldout2 \\
+    .venv/bin/python tools/make_heldout_manifest.py /tmp/heldout2.jsonl
+    .venv/bin/python tools/make_heldout_manifest.py /tmp/heldout-piper.jsonl --splits heldout,heldout2 \\
         --voices piper-0.9,piper-1.15 --conditions clean,kitchen10 [--pause]
     .venv/bin/larder bench --manifest /tmp/heldout2.jsonl --out /tmp/heldout2-bench
 """

@@ -7,7 +7,7 @@ Measures, and prints:
 - ``larder parse --json`` answering the same 100 lines on stdin, start-up included (target: well under a second),
   when ``.venv/bin/larder`` exists; the CLI runs against a throw-away data folder holding the evaluation catalogue.
 
-Run: ``.venv/bin/python scripts/bench_parse.py``
+Run: ``.venv/bin/python tools/bench_parse.py``
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Tune and check the wake decision rule offline, from per-frame probabilities cached once per model.
 
-    nice -n 10 .venv/bin/python scripts/wake_data.py               # the clips, once (~5 min CPU)
-    nice -n 10 .venv/bin/python scripts/wake_eval.py probs         # per-frame probabilities, once per model
-    .venv/bin/python scripts/wake_eval.py sweep [--split tune]     # every cutoff x window: recall and false wakes
-    .venv/bin/python scripts/wake_eval.py table [--split held]     # the figures table for the shipped operating points
-    nice -n 10 .venv/bin/python scripts/wake_eval.py probs --listener lowered   # the lowered listener's, once
-    .venv/bin/python scripts/wake_eval.py lowered                  # what it adds to normal, per cutoff
+    nice -n 10 .venv/bin/python tools/wake_data.py               # the clips, once (~5 min CPU)
+    nice -n 10 .venv/bin/python tools/wake_eval.py probs         # per-frame probabilities, once per model
+    .venv/bin/python tools/wake_eval.py sweep [--split tune]     # every cutoff x window: recall and false wakes
+    .venv/bin/python tools/wake_eval.py table [--split held]     # the figures table for the shipped operating points
+    nice -n 10 .venv/bin/python tools/wake_eval.py probs --listener lowered   # the lowered listener's, once
+    .venv/bin/python tools/wake_eval.py lowered                  # what it adds to normal, per cutoff
 
 Each model runs once over every clip and noise condition (``probs``: about 3 ms of CPU per audio second);
 every rule is then scored from the cached arrays with the shipping ``WakeDecider`` itself, fed only the frames
@@ -374,7 +374,7 @@ def system(
 def harness(model: WakeModelName, sensitivity: Sensitivity, confirm: bool) -> None:
     """Recordings made as the tests make them (``tests/speech.utterance``, ``in_noise``): three voices, ten
     commands, clean and kitchen noise at 10 and 5 dB, through the shipped detector."""
-    from scripts.wake_data import HELD_COMMANDS, TUNE_COMMANDS, WAKE_PHRASES
+    from tools.wake_data import HELD_COMMANDS, TUNE_COMMANDS, WAKE_PHRASES
 
     settings = shipped(model, sensitivity, confirm=confirm)
     transcribe = whisper_transcriber(settings) if confirm else None

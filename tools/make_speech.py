@@ -1,8 +1,8 @@
 """Make test speech: one synthesized "okay nabu, <command>" WAV, or the bundled demo recording.
 
-    .venv/bin/python scripts/make_speech.py say "add three cartons of oat milk" -o /tmp/c.wav --noise kitchen
-    .venv/bin/python scripts/make_speech.py say "how many eggs" --voice en-us+m3 --no-wake -o /tmp/plain.wav
-    .venv/bin/python scripts/make_speech.py demo            # writes device/data/demo.wav and checks it wakes
+    .venv/bin/python tools/make_speech.py say "add three cartons of oat milk" -o /tmp/c.wav --noise kitchen
+    .venv/bin/python tools/make_speech.py say "how many eggs" --voice en-us+m3 --no-wake -o /tmp/plain.wav
+    .venv/bin/python tools/make_speech.py demo            # writes device/data/demo.wav and checks it wakes
 
 Voices: ``piper`` (the joe voice) or an espeak-ng voice such as ``en-us``, ``en-us+m3``, ``en-gb-x-rp``.
 """

@@ -14,7 +14,7 @@ With ``--realtime`` the cold passes run twice, with semantic endpointing on and 
 the stand-in reveals each word as it is spoken (0.1 s late) and Finalize answers only the words revealed, as
 Deepgram does; "acoustic end -> first audio" is then counted from the clip's last spoken sample.
 
-    .venv/bin/python scripts/bench_cloud.py [--runs 2] [--delay-ms 300] [--realtime] [--json]
+    .venv/bin/python tools/bench_cloud.py [--runs 2] [--delay-ms 300] [--realtime] [--json]
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -34,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from device.app import Unit
 from device.audio.wav import RecordingSpeaker, WavMicrophone, write_wav
+from device.bench.metrics import spread
 from device.inventory.catalog import demo_catalogue
 from device.protocols import CHUNK_SAMPLES, SAMPLE_RATE
 from device.settings import Settings
@@ -66,22 +66,14 @@ COMMANDS = [
 ]
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def summary(values: list[float]) -> dict[str, float]:
-    ms = [v * 1000 for v in values]
-    if not ms:
+    """n, p50, p95, max and mean in ms, with ``larder bench``'s percentiles."""
+    if not values:
         return {"n": 0}
+    figures = spread([v * 1000 for v in values])
     return {
-        "n": len(ms),
-        "p50_ms": round(percentile(ms, 50), 1),
-        "p95_ms": round(percentile(ms, 95), 1),
-        "max_ms": round(max(ms), 1),
-        "mean_ms": round(statistics.fmean(ms), 1),
+        "n": len(values),
+        **{f"{key}_ms": round(figures[key] or 0.0, 1) for key in ("p50", "p95", "max", "mean")},
     }
 
 
