@@ -7,7 +7,8 @@ this build", anything else FAIL naming the error. Components are imported inside
 and parts other engineers may not have shipped yet). Messages pass through the secret scrubber.
 
 The checks live beside this module: ``system`` (config, service, clock), ``hardware`` (microphone, speaker,
-buttons and LEDs, models), ``data`` (store, sync) and ``cloud`` (Deepgram, LLM, Supabase).
+buttons and LEDs, models), ``wake`` (the sensitivity for this site), ``data`` (store, sync) and ``cloud``
+(Deepgram, LLM, Supabase).
 """
 
 from __future__ import annotations
@@ -153,7 +154,7 @@ def exit_code(results: Sequence[CheckResult]) -> int:
 
 def all_checks() -> tuple[CheckSpec, ...]:
     """Every check, in report order (imported here: the check modules use this module's helpers)."""
-    from device.doctor import cloud, data, hardware, system
+    from device.doctor import cloud, data, hardware, system, wake
 
     return (
         CheckSpec("config", system.check_config, needs_settings=False),
@@ -162,6 +163,7 @@ def all_checks() -> tuple[CheckSpec, ...]:
         CheckSpec("speaker", hardware.check_speaker, timeout_s=20),
         CheckSpec("gpio", hardware.check_gpio),
         CheckSpec("models", hardware.check_models, timeout_s=180),
+        CheckSpec("wake", wake.check_wake),
         CheckSpec("store", data.check_store),
         CheckSpec("sync", data.check_sync),
         CheckSpec("clock", system.check_clock, needs_settings=False),
