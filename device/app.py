@@ -130,13 +130,12 @@ class Unit:
     def wake(self) -> Any:
         from device.wake import MicroWakeWordDetector
 
-        whisper = self.whisper  # the borderline-score check shares the warm model
+        return MicroWakeWordDetector.from_settings(self.settings, transcribe=self.wake_check)
 
-        def transcribe(audio: Audio, prompt: str) -> str:
-            text: str = whisper.transcribe(audio, prompt=prompt).text
-            return text
-
-        return MicroWakeWordDetector.from_settings(self.settings, transcribe=transcribe)
+    def wake_check(self, audio: Audio, prompt: str) -> str:
+        """Whisper's check of a borderline wake, on the unit's warm model."""
+        text: str = self.whisper.transcribe(audio, prompt=prompt).text
+        return text
 
     @cached_property
     def tts(self) -> Any:

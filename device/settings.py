@@ -123,8 +123,10 @@ class Settings(BaseSettings):
         default=WakeModelName.OKAY_NABU, description="Built-in wake word model."
     )
     wake_sensitivity: Sensitivity = Field(
-        default=Sensitivity.NORMAL,
-        description="low (loud radio, chatter), normal, or high (quiet site): measured operating points.",
+        default=Sensitivity.HIGH,
+        description="low, normal or high: measured operating points (docs/wake.md). high wakes for the most "
+        "cooks in noise; pick a lower one where `larder wake test --input` on a site recording (or `larder "
+        "doctor`) finds more than 1 false wake an hour.",
     )
     wake_threshold: float | None = Field(
         default=None, gt=0, lt=1, description="Override the sensitivity's probability cutoff (0-1)."

@@ -57,8 +57,17 @@ def register(sub: Any) -> None:
 
     wake = sub.add_parser("wake", help="wake word tools")
     wake_sub = wake.add_subparsers(dest="wake_command", metavar="ACTION", required=True)
-    test = wake_sub.add_parser("test", help="print each wake detection with its score")
-    test.add_argument("--input", type=_source, help="a WAV file (default: the microphone)")
+    test = wake_sub.add_parser(
+        "test",
+        help="print each wake detection and check; over a site recording, false wakes per hour per sensitivity",
+    )
+    test.add_argument(
+        "--input",
+        type=_source,
+        help="a WAV file of the site at work, no wake word said: heard at every sensitivity, every wake "
+        "counted as false, the result kept for `larder doctor` (default: the microphone; 'demo': the bundled "
+        "recording)",
+    )
     test.add_argument("--json", action="store_true")
     test.set_defaults(func=cmd_wake_test)
 
@@ -252,50 +261,108 @@ def cmd_wake_test(args: argparse.Namespace) -> int:
 
 
 async def _wake_test(args: argparse.Namespace) -> int:
+    """Each detection and check at the configured sensitivity; over a site recording (a file), at every
+    sensitivity, with false wakes per hour and the sensitivity to use, kept in the data folder for the doctor."""
     from device.protocols import CHUNK_SECONDS
+    from device.wake.site import SENSITIVITIES, SiteTest
 
     unit = _unit()
+    settings = unit.settings
+    site = args.input is not None and args.input != "demo"
+    sensitivities = SENSITIVITIES if site else (settings.wake_sensitivity,)
+    test = SiteTest(settings, unit.wake_check, sensitivities)
     microphone = unit.microphone(args.input, realtime=False)
-    detector = unit.wake
-    checks = getattr(detector, "checks", None)  # borderline scores Whisper was asked about
     position = 0.0
-    hits = 0
     async for chunk in microphone.chunks():
         position += CHUNK_SECONDS
-        hit = detector.process(chunk)
-        while checks:
-            check = checks.popleft()
-            verdict = "woke" if check.accepted else "asking again" if check.asks_again else "ignored"
-            _emit(
-                args.json,
-                {
-                    "event": "check",
-                    "at_s": round(check.at_s, 2),
-                    "score": round(check.score, 3),
-                    "listener": check.listener,
-                    "heard": check.transcript,
-                    "woke": check.accepted,
-                    "asks_again": check.asks_again,
-                },
-                f"{check.at_s:7.2f}s  borderline {check.score:.2f} ({check.listener} listener): "
-                f"Whisper heard {check.transcript!r}, {verdict}",
-            )
-        if hit is not None:
-            hits += 1
-            _emit(
-                args.json,
-                {
-                    "event": "wake",
-                    "at_s": round(hit.at_s, 2),
-                    "model": hit.model,
-                    "score": round(hit.score, 3),
-                },
-                f"{hit.at_s:7.2f}s  {hit.model}  score {hit.score:.2f}",
-            )
-    if not args.json:
-        padding = getattr(microphone, "tail_silence_s", 0.0)  # a file's padding is not the site's audio
-        print(f"{hits} detection(s) in {max(0.0, position - padding):.1f} s of audio")
+        for heard in test.feed(chunk):
+            _emit_heard(args.json, heard, tagged=site)
+    seconds = max(0.0, position - getattr(microphone, "tail_silence_s", 0.0))  # not the file's padding
+    result = test.result(str(args.input), seconds)
+    if not site:
+        if not args.json:
+            print(f"{result.wakes[settings.wake_sensitivity]} detection(s) in {seconds:.1f} s of audio")
+        return 0
+    path = result.save(settings.data_dir)
+    _emit_site(args.json, result, settings.wake_sensitivity, path)
     return 0
+
+
+def _emit_heard(as_json: bool, heard: Any, *, tagged: bool) -> None:
+    tag = f"{heard.sensitivity:<7}" if tagged else ""
+    extra = {"sensitivity": str(heard.sensitivity)} if tagged else {}
+    if heard.check is not None:
+        check = heard.check
+        verdict = "woke" if check.accepted else "asking again" if check.asks_again else "ignored"
+        _emit(
+            as_json,
+            {
+                "event": "check",
+                **extra,
+                "at_s": round(check.at_s, 2),
+                "score": round(check.score, 3),
+                "listener": check.listener,
+                "heard": check.transcript,
+                "woke": check.accepted,
+                "asks_again": check.asks_again,
+            },
+            f"{tag}{check.at_s:7.2f}s  borderline {check.score:.2f} ({check.listener} listener): "
+            f"Whisper heard {check.transcript!r}, {verdict}",
+        )
+    if heard.hit is not None:
+        hit = heard.hit
+        _emit(
+            as_json,
+            {
+                "event": "wake",
+                **extra,
+                "at_s": round(hit.at_s, 2),
+                "model": hit.model,
+                "score": round(hit.score, 3),
+            },
+            f"{tag}{hit.at_s:7.2f}s  {hit.model}  score {hit.score:.2f}",
+        )
+
+
+def _emit_site(as_json: bool, result: Any, configured: Any, path: Path) -> None:
+    """False wakes per hour at each sensitivity (every wake in a site recording is false), and the choice."""
+    hours = result.seconds / 3600
+    for sensitivity, wakes in result.wakes.items():
+        checks, cpu = result.checks[sensitivity], result.check_cpu_s[sensitivity]
+        per_hour = {
+            "false_wakes_per_hour": round(result.per_hour(sensitivity), 2),
+            "checks_per_hour": round(checks / hours, 1) if hours else 0.0,
+            "check_cpu_s_per_hour": round(cpu / hours, 1) if hours else 0.0,
+        }
+        mark = "  (configured)" if sensitivity == configured else ""
+        _emit(
+            as_json,
+            {
+                "event": "sensitivity",
+                "sensitivity": str(sensitivity),
+                "false_wakes": wakes,
+                "checks": checks,
+                "check_cpu_s": cpu,
+                **per_hour,
+            },
+            f"{sensitivity:<7} {wakes} false wake(s), {per_hour['false_wakes_per_hour']:.1f} an hour; "
+            f"{checks} Whisper check(s), {per_hour['check_cpu_s_per_hour']:.0f} s of CPU an hour{mark}",
+        )
+    suggested = result.suggested
+    _emit(
+        as_json,
+        {
+            "event": "summary",
+            "file": result.file,
+            "seconds": round(result.seconds, 1),
+            "suggested": str(suggested),
+            "configured": str(configured),
+            "saved": str(path),
+        },
+        f"{result.seconds / 60:.1f} min of audio, every wake counted as false. Suggested sensitivity: "
+        f"{suggested} (the most sensitive with at most 1 false wake an hour); configured: {configured}. "
+        f"Saved for `larder doctor` in {path}",
+    )
 
 
 def _emit(as_json: bool, record: dict[str, Any], text: str) -> None:

@@ -7,7 +7,8 @@ this build", anything else FAIL naming the error. Components are imported inside
 and parts other engineers may not have shipped yet). Messages pass through the secret scrubber.
 
 The checks live beside this module: ``system`` (version, config, service, clock), ``hardware`` (microphone,
-speaker, buttons and LEDs, models), ``data`` (store, sync) and ``cloud`` (Deepgram, LLM, Supabase).
+speaker, buttons and LEDs, models), ``wake`` (the sensitivity for this site), ``data`` (store, sync) and
+``cloud`` (Deepgram, LLM, Supabase).
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ def regressions(results: Sequence[CheckResult], baseline: Sequence[dict[str, Any
 
 def all_checks() -> tuple[CheckSpec, ...]:
     """Every check, in report order (imported here: the check modules use this module's helpers)."""
-    from device.doctor import cloud, data, hardware, system
+    from device.doctor import cloud, data, hardware, system, wake
 
     return (
         CheckSpec("version", system.check_version, needs_settings=False),
@@ -173,6 +174,7 @@ def all_checks() -> tuple[CheckSpec, ...]:
         CheckSpec("speaker", hardware.check_speaker, timeout_s=20),
         CheckSpec("gpio", hardware.check_gpio),
         CheckSpec("models", hardware.check_models, timeout_s=180),
+        CheckSpec("wake", wake.check_wake),
         CheckSpec("store", data.check_store),
         CheckSpec("sync", data.check_sync),
         CheckSpec("clock", system.check_clock, needs_settings=False),

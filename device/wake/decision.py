@@ -33,8 +33,9 @@ class OperatingPoint:
     lowered: float | None = None
 
 
-# Measured on the validation set (docs/wake.md): normal keeps >= 95% of wakes at 10 dB kitchen noise for the
-# voices the model knows best; high trades false wakes for recall; low is for a loud radio or constant chatter.
+# Measured on synthetic voices for recall and on real cafe talk over kitchen noise for false wakes (docs/wake.md):
+# high, the default, wakes for the most cooks in noise and stays within 1 false wake an hour of real talk;
+# normal and low hand Whisper fewer candidates, for a site whose own test finds more.
 OPERATING_POINTS: dict[WakeModelName, dict[Sensitivity, OperatingPoint]] = {
     WakeModelName.OKAY_NABU: {
         Sensitivity.LOW: OperatingPoint(0.5, 3, 0.9),

@@ -256,7 +256,7 @@ def test_microphone_hears_signal_and_speaker_plays_through_alsa(tmp_path: Path) 
 def test_every_check_runs_on_this_machine() -> None:
     results = run_checks()
     assert [r.name for r in results] == [
-        "version", "config", "service", "microphone", "speaker", "gpio", "models",
+        "version", "config", "service", "microphone", "speaker", "gpio", "models", "wake",
         "store", "sync", "clock", "deepgram", "llm", "supabase",
     ]  # fmt: skip
     got = by_name(results)

@@ -113,14 +113,19 @@ def test_wake_test_prints_each_detection_and_each_check(tmp_path: Path, speech) 
     out = larder(tmp_path, "wake", "test", "--input", str(wav), "--json")
     assert out.returncode == 0, out.stderr
     records = [json.loads(x) for x in out.stdout.splitlines()]
-    checks = [r for r in records if r["event"] == "check"]
-    wakes = [r for r in records if r["event"] == "wake"]
+    summary = next(r for r in records if r["event"] == "summary")  # a file is heard at every sensitivity
+    configured = [r for r in records if r.get("sensitivity") == summary["configured"]]
+    checks = [r for r in configured if r["event"] == "check"]
+    wakes = [r for r in configured if r["event"] == "wake"]
     assert checks and not any(c["woke"] for c in checks[:1])  # the chatter: checked, heard, ignored
     assert "thank" in checks[0]["heard"].lower() and checks[0]["listener"] in {"main", "lowered"}
     assert len(wakes) == 1 and wakes[0]["model"] == "okay_nabu" and 0 < wakes[0]["score"] <= 1
     assert wakes[0]["at_s"] > 0.5 + len(chatter) / SAMPLE_RATE + 1.0  # in the second part, the real wake word
     text = larder(tmp_path, "wake", "test", "--input", str(wav))
-    assert "1 detection(s) in" in text.stdout and "Whisper heard" in text.stdout
+    assert "Whisper heard" in text.stdout and "1 false wake(s)" in text.stdout
+    (tmp_path / "data" / "wake_site_test.json").unlink()
+    demo = larder(tmp_path, "wake", "test", "--input", "demo")  # real wake words: the configured point only
+    assert "3 detection(s) in" in demo.stdout and not (tmp_path / "data" / "wake_site_test.json").exists()
 
 
 def test_run_demo_is_the_main_job_and_tells_systemd(tmp_path: Path) -> None:

@@ -41,13 +41,13 @@ def test_every_model_has_three_ordered_operating_points(model: WakeModelName) ->
 @pytest.mark.parametrize(
     ("settings", "cutoff", "window", "sure"),
     [
-        (Settings(), 0.05, 1, 0.85),  # the default: okay_nabu, normal, transcript check on
+        (Settings(), 0.02, 1, 0.85),  # the default: okay_nabu, high, transcript check on
         (Settings(wake_sensitivity=Sensitivity.LOW), 0.5, 3, 0.9),
-        (Settings(wake_sensitivity=Sensitivity.HIGH), 0.02, 1, 0.85),
-        (Settings(wake_confirm=False), 0.05, 1, None),  # no check: every cutoff crossing wakes
+        (Settings(wake_sensitivity=Sensitivity.NORMAL), 0.05, 1, 0.85),
+        (Settings(wake_confirm=False), 0.02, 1, None),  # no check: every cutoff crossing wakes
         (Settings(wake_threshold=0.3), 0.3, 1, 0.85),
         (Settings(wake_threshold=0.95), 0.95, 1, 0.95),  # sure is never below the cutoff
-        (Settings(wake_model=WakeModelName.HEY_MYCROFT), 0.2, 1, 0.95),
+        (Settings(wake_model=WakeModelName.HEY_MYCROFT), 0.1, 1, 0.9),
     ],
 )
 def test_settings_map_to_the_decider(
@@ -61,10 +61,10 @@ def test_settings_map_to_the_decider(
 @pytest.mark.parametrize(
     ("settings", "cutoff"),
     [
-        (Settings(), 0.2),
-        (Settings(wake_sensitivity=Sensitivity.HIGH), 0.05),
+        (Settings(), 0.05),  # the default, high
+        (Settings(wake_sensitivity=Sensitivity.NORMAL), 0.2),
         (Settings(wake_threshold=0.3), 0.3),  # a raised threshold raises both listeners
-        (Settings(wake_threshold=0.02), 0.2),
+        (Settings(wake_threshold=0.02, wake_sensitivity=Sensitivity.NORMAL), 0.2),
         (Settings(wake_sensitivity=Sensitivity.LOW), None),  # not measured to help there
         (Settings(wake_confirm=False), None),  # its fires need the check
         (Settings(wake_lowered_voice=False), None),

@@ -1,4 +1,4 @@
-"""The shipped wake decision (default settings: okay_nabu, normal, transcript check on) with the real models:
+"""The shipped wake decision (default settings: okay_nabu, high, transcript check on) with the real models:
 "okay nabu, <command>" in kitchen noise at 10 dB in three voices, and two minutes of cafe talk over kitchen noise,
 including "okay, ..." sentences that the model alone takes for the wake word; what noise suppression and the
 lowered listener add in noise."""
