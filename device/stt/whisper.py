@@ -62,6 +62,9 @@ ALTERNATIVES = 5
 #: and its words average below ``LOW_LOGPROB``.
 NO_SPEECH_PROB = 0.6
 LOW_LOGPROB = -1.0
+#: Whisper's own hallucination rule: text that zlib compresses more than this is a repetition loop ("$1,000,000,
+#: 000,000,..." from faint noise), not speech. Spoken commands compress about 1x.
+MAX_COMPRESSION_RATIO = 2.4
 
 #: A test that a transcript reads as a command (the grammar's), for the second guess.
 Accept = Callable[[str], bool]
@@ -191,6 +194,8 @@ class WhisperEngine:
         text, logprob = self._text(result, 0)
         if result.no_speech_prob > NO_SPEECH_PROB and logprob <= LOW_LOGPROB:
             text = ""  # the model's own verdict: not speech (faster-whisper drops such a window)
+        elif compression_ratio(text) > MAX_COMPRESSION_RATIO:
+            text = ""  # a repetition loop
         confidence = round(math.exp(logprob), 3) if text else None
         hearing = Transcript(text=text, engine=self.name, confidence=confidence)
         return Hearing(hearing, encoded, tokens, frames)
@@ -295,6 +300,15 @@ class WhisperEngine:
         tokens = result.sequences_ids[index]
         logprob = result.scores[index] * len(tokens) / (len(tokens) + 1)
         return " ".join(self._tokenizer.decode(tokens).split()), logprob
+
+
+def compression_ratio(text: str) -> float:
+    """How much zlib shrinks ``text`` (faster-whisper's measure; 0 for no text)."""
+    if not text:
+        return 0.0
+    from faster_whisper.transcribe import get_compression_ratio
+
+    return float(get_compression_ratio(text))
 
 
 class _WhisperSession:
