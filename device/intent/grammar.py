@@ -36,6 +36,7 @@ from device.intent.slots import (
     definite,
     find_amount,
     find_places,
+    loose_article,
     vague_amount,
 )
 from device.intent.text import strip_fillers, tokenize, wake_remnant
@@ -250,7 +251,7 @@ def _quantity(action: Action, amount: Amount | None, words: Sequence[str]) -> tu
     if vague_amount(words):
         return None, 0.8  # "a few eggs", "some bagels": how many was not said
     if article_before_item(words):
-        return 1.0, 0.95
+        return 1.0, 0.8 if loose_article(words) else 0.95
     if action is Action.MOVE or (definite(words) and action is not Action.ADD):
         return None, 0.85  # "move the salmon", "toss the spinach": that stock, amount not said
     return 1.0, 0.9

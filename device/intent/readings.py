@@ -4,7 +4,7 @@ Whisper tiny.en in kitchen noise confuses words that sound alike, and the worst 
 units: "two cases" heard as "few cases", "move four bottles" as "move forward bottles", "one tray of eggs" as
 "one tree of eggs". ``GrammarReadings.propose`` lists the readings one such swap away from each hearing (number
 words and their sound-alikes, the catalogue's units by sound); the speech engine scores every reading on the
-audio it already encoded; ``choose`` takes the best hearing when it reads as a command (else the best-scoring
+audio it already encoded; ``choose`` takes the first reading when it reads as a command (else the best-scoring
 reading that does), and names as *rivals* the readings that mean another stock change and score within
 ``MARGIN`` of it. A command with a rival is never applied without a question.
 """

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,6 +45,8 @@ _ONE = frozenset({"a", "an", "another", "single", "one"})
 VAGUE = frozenset({"some", "few", "several", "bit", "lot", "lots", "rest", "load", "loads"})
 #: "the salmon", "all the bagels": a particular lot, amount not said
 DEFINITE = frozenset({"the", "all", "those", "these", "that"})
+#: words that cannot follow "a" in a kitchen command
+_NOT_AFTER_ARTICLE = frozenset({"in", "on", "at", "to", "of", "and", "the", "into", "a", "an"})
 #: what ASR writes for a number right before a unit ("add to cases", "free cartons", "ford gallons")
 _ASR_NUMBERS = {
     "won": 1.0,
@@ -161,7 +164,9 @@ def find_amount(tokens: Sequence[str], units: UnitLexicon) -> tuple[Amount | Non
             found = _unit_after(tokens, i + 1, units)
             if found is not None:
                 half, end = _and_a_half(tokens, found[1])
-                return Amount(1.0 + half, found[0], "article", i, end), 1
+                # "toss to a bunch": a number heard as its sound-alike just before, so "a" may not be all of it
+                how = "asr" if i and tokens[i - 1] in _ASR_NUMBERS else "article"
+                return Amount(1.0 + half, found[0], how, i, end), 1
         if token in _ASR_NUMBERS:
             found = units.match(tokens, i + 1)
             if found is not None:
@@ -181,6 +186,12 @@ def find_amount(tokens: Sequence[str], units: UnitLexicon) -> tuple[Amount | Non
 def article_before_item(tokens: Sequence[str]) -> bool:
     """ "add an avocado", "another case": one of something, though no number was said."""
     return any(t in ARTICLES or t == "another" for t in tokens)
+
+
+def loose_article(tokens: Sequence[str]) -> bool:
+    """ "add a in eggs": an article followed by a word that cannot follow it, so it is no "one" but a number
+    heard in pieces ("eighteen" as "a in")."""
+    return any(t in ARTICLES and nxt in _NOT_AFTER_ARTICLE for t, nxt in itertools.pairwise(tokens))
 
 
 def vague_amount(tokens: Sequence[str]) -> bool:

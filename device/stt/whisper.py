@@ -10,11 +10,11 @@ guess*. When the best hearing does not read as a command (``accept``, the gramma
 the same encoding lists the runners-up and the first that reads as one is used, marked with its ``rank``
 (measured on 96 bench clips: 42 -> 49 right, +0.2 s only on those clips).
 
-With ``Readings`` (the grammar's side), every hearing is also *scored*: the grammar proposes readings near what
-was heard (number and unit words that sound alike: "few"/"two", "forward"/"four", "tree"/"tray"), Whisper's
-decoder gives each its log-probability on the audio it already encoded (``score``: one batched forced pass, no
-second encoder run), and the grammar chooses: the best hearing when it reads as a command, else the best-scoring
-reading that does, with any reading that means something else and scores close to it as a *rival*.
+With ``Readings`` (the grammar's side), the hearing taken (the best, else the runner-up that reads as a command)
+is also *scored* against the readings the grammar proposes near it (number and unit words that sound alike:
+"few"/"two", "forward"/"four", "tree"/"tray"): Whisper's decoder gives each its log-probability on the audio it
+already encoded (``score``: one batched forced pass, no second encoder run), and a reading that means another
+change and scores close to the one taken comes with the transcript as a *rival*, for the dialogue to ask about.
 
 ``WhisperSpeechToText`` implements ``protocols.SpeechToText``: a session buffers the command's chunks,
 ``finish`` transcribes them off the event loop with the catalogue prompt, and the audio is dropped as soon as
@@ -235,23 +235,27 @@ class WhisperEngine:
         return [Reading(text, logprob, rank) for text, logprob, rank in found if text]
 
     def _choose(self, hearing: Hearing, heard: list[Reading], readings: Readings) -> Transcript:
+        """The first hearing that reads as a command (the best, else a runner-up by rank), scored against the
+        readings the grammar proposes near it; only those are scored, so a command without a number or unit
+        word to doubt costs nothing more."""
         best = hearing.transcript
-        texts = list(dict.fromkeys(r.text for r in heard))
-        ranks = {r.text: r.rank for r in reversed(heard)}
-        proposed = [t for t in readings.propose(texts) if t not in ranks]
-        for offset, text in enumerate(proposed, start=len(heard)):
-            ranks[text] = offset
-        texts += proposed
-        scores = self.score(hearing, texts)
-        if scores is None:  # scoring failed: the first hearing that reads as a command, unscored
-            taken = next((t for t in texts if readings.accept(t)), best.text)
-            return replace(best, text=taken, rank=ranks[taken])
-        choice = readings.choose([Reading(t, s, ranks[t]) for t, s in zip(texts, scores, strict=True)])
-        if choice.text == best.text and not choice.rivals:
+        taken = next((r for r in heard if readings.accept(r.text)), None)
+        if taken is None:
             return best
-        log.info("reading %r (rank %d) for %r; rivals %s", choice.text, choice.rank, best.text, choice.rivals)
-        confidence = best.confidence if choice.rank == 0 else None
-        return replace(best, text=choice.text, rank=choice.rank, rivals=choice.rivals, confidence=confidence)
+        proposed = [t for t in readings.propose([taken.text]) if t != taken.text]
+        if proposed:
+            scores = self.score(hearing, [taken.text, *proposed])
+            if scores is not None:
+                ranked = [Reading(taken.text, scores[0], taken.rank)]
+                ranked += [Reading(t, s, taken.rank or 1) for t, s in zip(proposed, scores[1:], strict=True)]
+                choice = readings.choose(ranked)
+                if choice.rivals:
+                    log.info("reading %r for %r; rivals %s", choice.text, best.text, choice.rivals)
+                    return replace(best, text=choice.text, rank=choice.rank, rivals=choice.rivals)
+        if taken.rank == 0:
+            return best
+        log.info("second guess: %r for %r", taken.text, best.text)
+        return replace(best, text=taken.text, confidence=round(math.exp(taken.score), 3), rank=taken.rank)
 
     def score(self, hearing: Hearing, texts: Sequence[str]) -> list[float] | None:
         """Whisper's log-probability of each text (its tokens and the end of text) as the transcript of the
