@@ -65,10 +65,9 @@ def driver(downloads: Path) -> Iterator[Any]:
 
 
 def _text(driver: Any, css: str) -> str:
-    from selenium.webdriver.common.by import By
-
-    found = driver.find_elements(By.CSS_SELECTOR, css)
-    return str(found[0].text) if found else ""
+    """The element's text as shown (read in one step: a live part may be replaced at any moment)."""
+    script = "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';"
+    return str(driver.execute_script(script, css))
 
 
 def _fits(driver: Any) -> bool:
