@@ -250,7 +250,7 @@ async def run_daemon(
     notifier = Notifier.from_env()
     microphone = unit.microphone(source, realtime=realtime)
     speaker = unit.speaker(replies_dir, device=source is None)
-    await asyncio.to_thread(unit.warm_up)
+    await warm_up(unit)
     from device.gpio import MuteState
 
     mute = MuteState()
@@ -298,6 +298,18 @@ async def run_daemon(
         if leds is not None:
             leds.close()
     return 0
+
+
+async def warm_up(unit: Unit) -> None:
+    """Load the models, and the page's code beside them, so the page adds nothing to the time before READY."""
+
+    def page_code() -> None:
+        from device.web import actions, server, views  # noqa: F401
+
+    jobs = [asyncio.to_thread(unit.warm_up)]
+    if unit.settings.web_enabled:
+        jobs.append(asyncio.to_thread(page_code))
+    await asyncio.gather(*jobs)
 
 
 def metered(unit: Unit, microphone: Microphone) -> Microphone:
