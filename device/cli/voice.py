@@ -179,9 +179,9 @@ async def _listen(args: argparse.Namespace, *, daemon: bool) -> int:
 
 async def _listen_with_page(unit: Any, microphone: Any, speaker: Any) -> int:
     """``listen --web``: the pipeline and the unit's page; the page stays after the file until Ctrl-C."""
-    from device.app import follow_store, serve_page, warm_up
+    from device.app import follow_store, serve_page
 
-    await warm_up(unit)
+    await asyncio.to_thread(unit.warm_up)
     pipeline = unit.pipeline(microphone, speaker, clock=None)
     page = await serve_page(unit, pipeline)
     stop = asyncio.Event()
