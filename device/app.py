@@ -281,7 +281,12 @@ async def run_daemon(
     mute = MuteState()
     clock = None if source and not realtime else time.time  # a file played fast keeps its own time
     pipeline = unit.pipeline(metered(unit, microphone), speaker, clock=clock, is_muted=mute.is_muted)
-    page = await serve_page(unit, pipeline)
+    page: Any = None
+
+    async def open_page() -> None:  # beside the first chunks: the page adds nothing to the time before READY
+        nonlocal page
+        page = await serve_page(unit, pipeline)
+
     watchdog = Watchdog.from_env(notifier)
     started = False
 
@@ -303,6 +308,7 @@ async def run_daemon(
     try:
         async with asyncio.TaskGroup() as group:
             listen = group.create_task(pipeline.run())
+            group.create_task(open_page())  # left to finish, so a page that started is stopped below
             group.create_task(watchdog.run())
             sync = _sync_task(unit, group)
             follow = group.create_task(follow_store(unit))
@@ -339,8 +345,13 @@ async def serve_page(unit: Unit, pipeline: Any) -> Any:
     if not unit.settings.web_enabled:
         return None
     from device.pipeline.events import WakeChecked
-    from device.web.server import open_page
 
+    def page_code() -> Any:  # imported in a worker thread: the event loop keeps serving the pipeline
+        from device.web import actions, server, views  # noqa: F401
+
+        return server.open_page
+
+    open_page = await asyncio.to_thread(page_code)
     loop = asyncio.get_running_loop()
     if pipeline.wake is not None and hasattr(pipeline.wake, "on_check"):  # checks run in a worker thread
         pipeline.wake.on_check = lambda check: loop.call_soon_threadsafe(

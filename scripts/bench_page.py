@@ -67,7 +67,7 @@ def idle_run(scratch: Path, wav: Path, *, page: bool, seconds: float) -> tuple[f
     try:
         wait_for(lambda: daemon.stdout, 240, "the pipeline")  # its first event: models warm, listening
         if page:
-            base = daemon.url(timeout_s=1.0)
+            base = daemon.url(timeout_s=60.0)
             browser = chromium()
             browser.get(base + "/")
             wait_for(lambda: browser.execute_script("return document.body.dataset.live") == "up", what="live")

@@ -177,8 +177,8 @@ async def _listen(args: argparse.Namespace, *, daemon: bool) -> int:
             )
         microphone = unit.microphone(args.input, realtime=args.realtime)
         speaker = unit.speaker(args.replies, device=False)
-        await asyncio.to_thread(unit.warm_up)
         if not args.web:
+            await asyncio.to_thread(unit.warm_up)
             await unit.pipeline(microphone, speaker, clock=None).run()
             return 0
         return await _listen_with_page(unit, metered(unit, microphone), speaker)
@@ -190,6 +190,7 @@ async def _listen_with_page(unit: Any, microphone: Any, speaker: Any) -> int:
     """``listen --web``: the pipeline and the unit's page; the page stays after the file until Ctrl-C."""
     from device.app import follow_store, serve_page
 
+    await asyncio.to_thread(unit.warm_up)
     pipeline = unit.pipeline(microphone, speaker, clock=None)
     page = await serve_page(unit, pipeline)
     stop = asyncio.Event()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from typing import Any
 
 from aiohttp import web
 
@@ -183,6 +182,3 @@ async def release(request: web.Request) -> web.Response:
         raise Refused(404, "That event is not in quarantine: nothing was changed.")
     page.publish(ev.StoreChanged())
     return page.done(request, "Released: the event goes back in the upload queue.", "/unit")
-
-
-__all__: list[Any] = ["answer", "correct", "lock", "release", "save_item", "unlock", "unlock_form"]

@@ -65,10 +65,9 @@ def driver(downloads: Path) -> Iterator[Any]:
 
 
 def _text(driver: Any, css: str) -> str:
-    from selenium.webdriver.common.by import By
-
-    found = driver.find_elements(By.CSS_SELECTOR, css)
-    return str(found[0].text) if found else ""
+    """The element's text as shown (read in one step: a live part may be replaced at any moment)."""
+    script = "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';"
+    return str(driver.execute_script(script, css))
 
 
 def _fits(driver: Any) -> bool:
@@ -130,7 +129,7 @@ def test_confirm_on_a_pending_question_applies_it(page: PageThread, driver: Any)
     page.call(lambda: unit.bus.publish(ev.Outcome(status=turn.status, reply=turn.reply)))
     unlock(driver, page.url, PIN)
     assert "Mark oat milk as out?" in _text(driver, "#question")
-    driver.find_element("css selector", "#confirm").click()
+    driver.execute_script("document.getElementById('confirm').click()")
     wait_for(lambda: "CONFIRMED" in _text(driver, "#recent"), what="the confirmed change")
     assert "#question" not in driver.page_source and unit.store.quantity("oat milk") == 0
     assert unit.store.journal()[-1].action == "out"
@@ -222,7 +221,7 @@ def test_a_command_through_larder_listen_shows_live_while_heard_and_confirm_appl
     from tests.standins.deepgram import API_KEY, DeepgramStandIn, Script
 
     wav = tmp_path / "eighty-six.wav"
-    write_wav(wav, utterance("eighty six the oat milk", lead_s=6.0, tail_s=2.0).audio, SAMPLE_RATE)
+    write_wav(wav, utterance("eighty six the oat milk", lead_s=8.0, tail_s=2.0).audio, SAMPLE_RATE)
     with DeepgramStandIn() as deepgram:
         deepgram.script = Script(segments=("eighty six the oat milk",), word_every_s=0.25)
         env = _env(
@@ -247,7 +246,7 @@ def test_a_command_through_larder_listen_shows_live_while_heard_and_confirm_appl
             assert any(s["state"] == "listening" for s in timeline[:asked])
             assert timeline[asked - 1]["heard"] == "eighty six the oat milk"
             unlock(driver, base, PIN)
-            driver.find_element("css selector", "#confirm").click()
+            driver.execute_script("document.getElementById('confirm').click()")
             wait_for(lambda: "CONFIRMED" in _text(driver, "#recent"), 30, "the confirmed change")
             driver.get(base + "/stock?q=oat")
             assert re.search(r"oat milk\s+walk-in\s+0\b", _text(driver, "table.stock")), _text(
