@@ -3,7 +3,8 @@ final transcript asked of a streaming engine.
 
 Per chunk of a pause, ``PauseWatch.step`` picks the freshest hearing of the words up to the pause: the draft (or
 its second guess) when the offline engine made one for this pause, else the early final a streaming engine gave,
-else its latest interim. The pure ``semantic.judge`` reads it (memoised per text) and ``semantic.decide`` says
+else its latest interim. With an offline engine a pause without its draft yet (a stale one still busy) waits for
+it, as for one in progress. The pure ``semantic.judge`` reads it (memoised per text) and ``semantic.decide`` says
 whether to ask for the final transcript now (Deepgram's ``Finalize``, via ``FinalizingSession.finalize``) and
 whether the turn ends. An early final is awaited before the turn ends (it is the transcript used), so its own
 words are judged again first. An interim heard before the pause began may lack the last words: it can end a
@@ -42,10 +43,14 @@ class EarlyFinal:
 class PauseWatch:
     """One command's semantic endpointing state: the latest interim, the early final, judged texts."""
 
-    def __init__(self, config: SemanticConfig, judge: Judge, endpointer: Endpointer) -> None:
+    def __init__(
+        self, config: SemanticConfig, judge: Judge, endpointer: Endpointer, *, drafts: bool = False
+    ) -> None:
         self.config = config
         self.judge = judge
         self.endpointer = endpointer
+        #: the engine makes drafts: a pause without one yet (a stale draft still busy) will have one
+        self.drafts = drafts
         self.early: EarlyFinal | None = None
         self._interim = ""
         self._interim_seen_s = 0.0  # endpointer time when the latest interim text was first seen
@@ -81,6 +86,8 @@ class PauseWatch:
             for future in (guess, draft.task):
                 if future is not None and future.done() and not future.exception():
                     return self._judged(future.result().text), guess is not None and not guess.done()
+            return None, True
+        if self.drafts:
             return None, True
         if self._asked(end):
             assert self.early is not None

@@ -173,6 +173,8 @@ class VoicePipeline:
         )
         try:
             session = await asyncio.wait_for(self.stt.start(self._interim), self.timeouts.transcribe)
+            if watch is not None:
+                watch.drafts = bool(self.draft_after_s) and isinstance(session, DraftingSession)
             endpoint, draft = await self._capture(chunks, endpointer, session, preroll)
         except (LarderError, TimeoutError, OSError) as exc:
             if session is not None:

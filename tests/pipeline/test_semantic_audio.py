@@ -32,8 +32,10 @@ pytestmark = pytest.mark.models
 WHOLE = "add three cartons of oat milk to the walk-in"
 
 
-def clip(tmp_path: Path, *parts: Audio | float) -> tuple[Path, list[tuple[float, float]]]:
-    """A WAV of the parts (audio, or seconds of silence) after 0.3 s of silence and before 1.5 s; where each
+def clip(
+    tmp_path: Path, *parts: Audio | float, tail_s: float = 1.5
+) -> tuple[Path, list[tuple[float, float]]]:
+    """A WAV of the parts (audio, or seconds of silence) after 0.3 s of silence and before ``tail_s``; where each
     spoken part starts and ends."""
     pieces: list[Audio] = [speech.silence(0.3)]
     spans = []
@@ -45,7 +47,7 @@ def clip(tmp_path: Path, *parts: Audio | float) -> tuple[Path, list[tuple[float,
         pieces.append(audio)
         at += len(audio) / SAMPLE_RATE
     path = tmp_path / f"clip-{len(list(tmp_path.glob('*.wav')))}.wav"
-    write_wav(path, speech.concat(*pieces, speech.silence(1.5)), SAMPLE_RATE)
+    write_wav(path, speech.concat(*pieces, speech.silence(tail_s)), SAMPLE_RATE)
     return path, spans
 
 
@@ -72,7 +74,7 @@ PATIENT = {"semantic_open_silence_s": 3.0}
 
 
 def test_offline_a_complete_command_ends_on_its_words(tmp_path: Path, make_unit: Callable[..., Unit]) -> None:
-    path, spans = clip(tmp_path, said(WHOLE))
+    path, spans = clip(tmp_path, said(WHOLE), tail_s=4.0)  # the audio must not run out before the draft is in
     unit = make_unit(**PATIENT)
     result = listen(unit, path)
     assert result is not None and result.endpoint.reason == "semantic"

@@ -29,12 +29,14 @@ from device.pipeline.runner import VoicePipeline
 from device.pipeline.semantic import Closers, SemanticConfig, Verdict, judge
 from device.pipeline.speaking import ReplySpeaker
 from device.pipeline.turns import UtteranceResult
+from device.protocols import Transcript
 from tests.pipeline.test_drafts import (
     CHUNK,
     QUIET,
     SPEECH,
     DraftingStt,
     ScriptedVad,
+    Session,
     SilentTts,
     ZeroMicrophone,
     kinds,
@@ -155,3 +157,40 @@ def test_the_unit_judges_with_its_grammar_and_catalogue(make_unit: Callable[...,
     assert unit.pipeline(ZeroMicrophone(1), RecordingSpeaker(), wake=False).semantic is not None
     assert unit.pipeline(ZeroMicrophone(1), RecordingSpeaker(), wake=False, semantic=False).semantic is None
     assert CHUNK.size == 512
+
+
+class FirstDraftSlow(DraftingStt):
+    """The first draft is only ready once ``ready_at`` chunks have been fed (a loaded machine's Whisper)."""
+
+    def __init__(self, hear: Callable[[int], str], ready_at: int) -> None:
+        super().__init__(hear)
+        self.ready_at = ready_at
+
+    async def start(self, on_interim: Callable[[Transcript], None] | None = None) -> Session:
+        session = Session(self)
+        slow = session.draft
+
+        async def draft(wanted: Callable[[], bool] | None = None) -> Transcript:
+            first = not any(kind == "draft" for kind, _ in self.calls)
+            heard = await slow(wanted)
+            while first and session.fed < self.ready_at:
+                await asyncio.sleep(0)
+            return heard
+
+        session.draft = draft  # type: ignore[method-assign]
+        return session
+
+
+def test_a_pause_waits_for_its_draft_while_a_stale_one_is_still_busy(store: Store) -> None:
+    """A draft made in a short gap goes stale and is still busy when the cook stops to think 0.64 s: the pause
+    has no draft of its own yet, so the turn waits for one rather than end on silence in the middle."""
+    hear = words_by_chunk((0, "add three cartons of"), (60, WHOLE))
+    probabilities = script(
+        (QUIET, 5), (SPEECH, 20), (QUIET, 4), (SPEECH, 10), (QUIET, 20), (SPEECH, 20), (QUIET, 40)
+    )
+    stt = FirstDraftSlow(hear, ready_at=5 + 20 + 4 + 10 + 18)
+    result = listen(store, stt, probabilities)
+    assert result is not None and result.transcript == WHOLE and result.status == "applied"
+    off = FirstDraftSlow(hear, ready_at=5 + 20 + 4 + 10 + 18)
+    cut = listen(store, off, probabilities, semantic=False)
+    assert cut is not None and cut.transcript == "add three cartons of"
