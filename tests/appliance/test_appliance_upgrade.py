@@ -213,7 +213,7 @@ def test_a_broken_upgrade_rolls_back_by_itself_and_no_event_is_lost(
     out = failed.stdout + failed.stderr
     assert failed.returncode == 4, out[-6000:]
     assert "back up the store before the upgrade" in out and f"schema {a_schema} -> {a_schema + 1}" in out
-    assert "failing now and not in" in out and "version" in out
+    assert "failing now and not in" in out and "version" in out, out[-6000:]
     assert f"Rolled back to release {__version__}" in out
     assert running_version(unit) == f"larder {__version__}"
     assert unit.run("systemctl", "is-active", "larder.service", check=False).stdout.strip() == "active"
