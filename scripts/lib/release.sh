@@ -143,7 +143,10 @@ switch_release() {
 	fi
 	step "Upgrading from release $old to $new"
 	UPGRADING=1
-	if guarded && systemctl -q is-active larder.service; then
+	if guarded; then
+		if [ "$(systemctl show larder.service --property=ActiveState --value)" = activating ]; then
+			systemctl start larder.service >/dev/null 2>&1 || true # let a (re)start finish: a steady baseline
+		fi
 		"$CLI" doctor --json >"$SCRATCH/doctor-before.json" 2>/dev/null || true
 		ok "larder doctor of release $old kept as the baseline"
 	fi

@@ -183,9 +183,15 @@ install_unit() {
 
 systemd_running() { [ -z "$ROOT" ] && [ -d /run/systemd/system ]; }
 
+# Stop the service, also when it is starting or waiting to restart (else it could start again mid-upgrade).
 stop_service_for_upgrade() {
-	if [ "$NO_SYSTEMCTL" != 1 ] && systemd_running && systemctl -q is-active larder.service; then
-		act "stop larder.service for the upgrade" systemctl stop larder.service
+	local state
+	if [ "$NO_SYSTEMCTL" != 1 ] && systemd_running; then
+		state=$(systemctl show larder.service --property=ActiveState --value 2>/dev/null || true)
+		case "$state" in
+		"" | inactive | failed) ;;
+		*) act "stop larder.service ($state) for the upgrade" systemctl stop larder.service ;;
+		esac
 	fi
 }
 

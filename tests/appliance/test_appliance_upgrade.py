@@ -10,12 +10,14 @@ when it ends). Then two builds of a version B, each with a store migration A doe
 Then `--rollback` by hand takes the unit back to A once more, again without losing an event.
 
 The bundles are made offline (`--make-bundle --platform native`) from wheels repacked from this venv (no
-package index is reached). Slow: three Python environments of ~870 MB are built (a few minutes in all).
+package index is reached). Slow: three Python environments of ~870 MB are built (8 minutes at a load of 10 on
+2 cores); LARDER_TEST_UPGRADE=0 skips it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -35,6 +37,8 @@ from tests.appliance.appliance_wheels import hashed_lock, rewheel
 from tests.appliance.systemd_container import Container, available
 
 why_not = available()
+if os.environ.get("LARDER_TEST_UPGRADE") == "0":
+    why_not = "is turned off (LARDER_TEST_UPGRADE=0)"
 pytestmark = [
     pytest.mark.skipif(why_not is not None, reason=f"a systemd container {why_not}"),
     pytest.mark.timeout(1800),
@@ -203,7 +207,9 @@ def test_a_broken_upgrade_rolls_back_by_itself_and_no_event_is_lost(
     drop_in.parent.mkdir(parents=True)
     drop_in.write_text(DROP_IN)
 
-    first = install(unit, f"{a}/source/scripts/install.sh", "--bundle", str(a), "--site", "Upgrade test")
+    first = install(
+        unit, f"{a}/source/scripts/install.sh", "--bundle", str(a), "--site", "Upgrade test", "--no-doctor"
+    )
     assert first.returncode in (0, 3), first.stdout[-4000:] + first.stderr[-4000:]  # 3: no microphone here
     assert "larder.service" in first.stdout and running_version(unit) == f"larder {__version__}"
     before = wait_for_events(unit, 1)
@@ -213,7 +219,7 @@ def test_a_broken_upgrade_rolls_back_by_itself_and_no_event_is_lost(
     out = failed.stdout + failed.stderr
     assert failed.returncode == 4, out[-6000:]
     assert "back up the store before the upgrade" in out and f"schema {a_schema} -> {a_schema + 1}" in out
-    assert "failing now and not in" in out and "version" in out
+    assert "failing now and not in" in out and "version" in out, out[-6000:]
     assert f"Rolled back to release {__version__}" in out
     assert running_version(unit) == f"larder {__version__}"
     assert unit.run("systemctl", "is-active", "larder.service", check=False).stdout.strip() == "active"
@@ -239,7 +245,7 @@ def test_a_broken_upgrade_rolls_back_by_itself_and_no_event_is_lost(
     assert set(more) <= set(event_ids(unit))
 
     on_b = wait_for_events(unit, len(event_ids(unit)))  # B journals too
-    by_hand = unit.run("bash", f"{good}/source/scripts/install.sh", "--rollback", check=False)
+    by_hand = unit.run("bash", f"{good}/source/scripts/install.sh", "--rollback", "--no-doctor", check=False)
     assert by_hand.returncode in (0, 3), by_hand.stdout[-4000:] + by_hand.stderr[-4000:]
     assert running_version(unit) == f"larder {__version__}" and schema(unit) == a_schema
     assert set(on_b) <= set(event_ids(unit))
