@@ -1,7 +1,7 @@
 """Headless Chromium from Debian's packages, driven through chromedriver by Selenium, and the page served from a
 thread of its own (so the blocking browser calls and the page's event loop run side by side).
 
-``scripts/page_screens.py`` uses these too, for the screenshots in docs/screens/.
+``tools/page_screens.py`` uses these too, for the screenshots in docs/screens/.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Screenshots of the unit's page, taken in headless Chromium against the demo, into docs/screens/.
 
-    .venv/bin/python scripts/page_screens.py [--out docs/screens]
+    .venv/bin/python tools/page_screens.py [--out docs/screens]
 
 Counts the demo's opening stock into a fresh data folder, runs ``larder run --input demo --stay`` (the README's
 demo, page on 127.0.0.1), lets its three spoken commands play, then says a few more with ``larder say`` beside it

@@ -1,8 +1,8 @@
 """Recordings for choosing the wake word's operating point on real talk, and for checking recall end to end.
 
-    .venv/bin/python scripts/wake_real.py talk --snr 10 --offset 0 --out /tmp/wake-real/talk-10db-0.wav
-    .venv/bin/python scripts/wake_real.py sequences --voice piper:1.15 --snr 5 --out /tmp/wake-real/seq.wav
-    .venv/bin/python scripts/wake_real.py score /tmp/wake-real/talk-10db-0.jsonl [--sequences FILE.json]
+    .venv/bin/python tools/wake_real.py talk --snr 10 --offset 0 --out /tmp/wake-real/talk-10db-0.wav
+    .venv/bin/python tools/wake_real.py sequences --voice piper:1.15 --snr 5 --out /tmp/wake-real/seq.wav
+    .venv/bin/python tools/wake_real.py score /tmp/wake-real/talk-10db-0.jsonl [--sequences FILE.json]
 
 ``talk``: every clip of the real cafe speech (``../shared/data/cafe_speech``, 305 customers ordering coffee,
 about 43 min), each brought to the same speech level and played one after another, over the real kitchen

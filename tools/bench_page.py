@@ -1,6 +1,6 @@
 """Benchmark of the unit's page: what it adds to the idle daemon, and how soon a heard command reaches a browser.
 
-    .venv/bin/python scripts/bench_page.py [--seconds 60] [--rounds 2] [--events 200]
+    .venv/bin/python tools/bench_page.py [--seconds 60] [--rounds 2] [--events 200]
 
 1. Idle CPU and peak RSS: ``larder run --realtime`` over kitchen noise (no command in it), alternately with the
    page off (``LARDER_WEB_ENABLED=false``) and on with headless Chromium showing Live (its WebSocket gets the

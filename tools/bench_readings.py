@@ -3,7 +3,7 @@ greedy decoding), for the second guess alone (a beam search when the hearing is 
 step that replaces it (the same, plus the grammar's proposals, one batched forced decoder pass over them and the
 choice), over the files of a bench manifest.
 
-    .venv/bin/python scripts/bench_readings.py /tmp/heldout2.jsonl [--limit 60]
+    .venv/bin/python tools/bench_readings.py /tmp/heldout2.jsonl [--limit 60]
 
 CPU is the process's (every thread); run it on a quiet machine and say the load average with the figures.
 """
