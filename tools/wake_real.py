@@ -31,7 +31,7 @@ from tests import speech
 
 CAFE_SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "cafe_speech"
 SPEECH_PEAK = 0.5  # every clip's active speech power is brought to that of a sine at this peak
-# Commands no wake-word choice was tuned on (scripts/wake_data.py uses others), each applied without a question
+# Commands no wake-word choice was tuned on (tools/wake_data.py uses others), each applied without a question
 # on the demo catalogue, so the next sequence finds the unit idle.
 SEQUENCE_COMMANDS = [
     "add four cartons of oat milk to the walk-in",
