@@ -1,3 +1,3 @@
 """Larder device daemon: voice pipeline, inventory store and CLI."""
 
-__version__ = "0.9.0"
+__version__ = "1.0.0"
