@@ -51,8 +51,14 @@ def verdict(text: str) -> Verdict:
         ("we used two pounds of", INCOMPLETE),
         ("eighty six the", INCOMPLETE),
         ("how many eggs do we", INCOMPLETE),
+        ("set whole milk to four", INCOMPLETE),  # its amount: a unit may follow
         # anything else waits the usual silence
-        ("set whole milk to four", UNSURE),  # a unit may follow the number
+        ("three", UNSURE),  # a bare answer, not a stock change
+        ("add three cartons of oat", UNSURE),  # "oat" names oat milk, but "oat milk" may be coming
+        ("add two bags of coffee", UNSURE),  # ... or "coffee beans"
+        ("add a tub of vanilla", UNSURE),
+        ("add two bags of coffee beans", COMPLETE),
+        ("we used a quart of heavy cream", COMPLETE),  # "cream cheese" starts with "cream", not "heavy cream"
         ("we used four quarts of heavy", UNSURE),  # half of "heavy cream": a guess, not a closed name
         ("hello there", UNSURE),
         ("", UNSURE),
@@ -82,6 +88,11 @@ def test_closers_follow_the_catalogue() -> None:
     assert closers.end(["two", "jars"])  # a unit, plural
     assert not closers.end(["add", "a", "jar", "of", "yuzu"])
     assert not Closers.of(CATALOGUE).end(["the", "cellar"])
+    assert closers.goes_on(["some", "yuzu"]) is False  # not a name at all
+    assert Closers.of(catalogue).goes_on(["a", "jar", "of", "yuzu"]) is False
+    longer = Catalogue(items=(Item("yuzu", "jar"), Item("yuzu kosho", "jar")), locations=())
+    assert Closers.of(longer).goes_on(["a", "jar", "of", "yuzu"])
+    assert not Closers.of(longer).goes_on(["a", "jar", "of", "yuzu", "kosho"])
 
 
 CONFIG = SemanticConfig(pause_s=0.2, hold_s=0.35, end_silence_s=0.5, open_silence_s=1.0)
@@ -99,13 +110,19 @@ CONFIG = SemanticConfig(pause_s=0.2, hold_s=0.35, end_silence_s=0.5, open_silenc
             False,
             Step(finalize=True, end=True, early=True),
         ),  # the turn ends once the hold has passed
-        (UNSURE, 0.35, False, Step()),
-        (UNSURE, 0.5, False, Step(end=True)),  # as with silence alone
-        (INCOMPLETE, 0.5, False, Step()),  # "add three cartons of": keep listening
+        (UNSURE, 0.1, False, Step()),
+        # words that may be whole ask for their final transcript too: it is judged in its turn
+        (UNSURE, 0.2, False, Step(finalize=True)),
+        (UNSURE, 0.35, False, Step(finalize=True)),
+        (UNSURE, 0.5, False, Step(finalize=True, end=True)),  # ends as with silence alone
+        (INCOMPLETE, 0.2, False, Step()),  # "add three cartons of": no final asked, keep listening
+        (INCOMPLETE, 0.5, False, Step()),
         (INCOMPLETE, 0.99, False, Step()),
         (INCOMPLETE, 1.0, False, Step(end=True)),
-        (None, 0.5, False, Step(end=True)),  # nothing heard of this pause: silence alone
-        (None, 0.5, True, Step()),  # the draft is on its way: it is needed for the transcript anyway
+        (None, 0.2, False, Step(finalize=True)),  # no words yet (no interim): the final says
+        (None, 0.5, False, Step(finalize=True, end=True)),  # nothing heard of this pause: silence alone
+        (None, 0.2, True, Step()),  # the draft is on its way: it is needed for the transcript anyway
+        (None, 0.5, True, Step()),
         (None, 1.0, True, Step(end=True)),
     ],
 )

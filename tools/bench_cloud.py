@@ -11,10 +11,13 @@ utterance on 300 ms of quiet audio, as ``endpointing=300`` does), when it never 
 and when it refuses the connection (Whisper at once).
 
 With ``--realtime`` the cold passes run twice, with semantic endpointing on and off (``LARDER_SEMANTIC_ENDPOINTING``):
-the stand-in reveals each word as it is spoken (0.1 s late) and Finalize answers only the words revealed, as
-Deepgram does; "acoustic end -> first audio" is then counted from the clip's last spoken sample.
+the stand-in knows each word 0.1 s after it is spoken, sends interim results once per ``--interim-every-s`` of
+audio (1 s by default, as in Deepgram's documented example; 0: one per word) and Finalize answers the words it
+knows, as Deepgram does; "acoustic end -> first audio" is then counted from the clip's last spoken sample, and
+the final pause is broken down (audio seconds after that sample): the endpointer's end of speech (the VAD's lag),
+Finalize sent, the final judged, the turn ended.
 
-    .venv/bin/python tools/bench_cloud.py [--runs 2] [--delay-ms 300] [--realtime] [--json]
+    .venv/bin/python tools/bench_cloud.py [--runs 2] [--delay-ms 300] [--realtime] [--interim-every-s 1] [--json]
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from device.app import Unit
 from device.audio.wav import RecordingSpeaker, WavMicrophone, write_wav
 from device.bench.metrics import spread
 from device.inventory.catalog import demo_catalogue
+from device.pipeline import events as ev
 from device.protocols import CHUNK_SAMPLES, SAMPLE_RATE
 from device.settings import Settings
 from device.stt.deepgram import DeepgramSpeechToText
@@ -84,6 +88,18 @@ async def one(unit: Unit, wav: Path, realtime: bool, semantic: bool | None = Non
     microphone = WavMicrophone(wav, realtime=realtime)
     pipeline = unit.pipeline(microphone, RecordingSpeaker(), wake=False, semantic=semantic)
     return await pipeline.listen_and_respond(microphone.chunks())
+
+
+def pause_marks(events: list[ev.Event], result: Any, speech_end_s: float) -> dict[str, float]:
+    """The final pause in audio seconds after the clip's last spoken sample (see the module docstring)."""
+    end = result.endpoint.speech_end_s
+    marks = {"vad_end": end - speech_end_s, "turn_ended": result.endpoint.decided_at_s - speech_end_s}
+    for event in events:
+        if isinstance(event, ev.FinalAsked) and event.speech_end_s == end:
+            marks.setdefault("final_asked", end + event.silence_s - speech_end_s)
+        elif isinstance(event, ev.PauseJudged) and event.speech_end_s == end and event.source == "final":
+            marks.setdefault("final_judged", end + event.silence_s - speech_end_s)
+    return marks
 
 
 async def connect_cost(url: str, rounds: int = 10) -> list[float]:
@@ -147,13 +163,16 @@ def over(
             script = {"reveal_at": reveal, "finalize_heard_only": True, **script}
         deepgram.reset(Script(segments=(text,), **script))
         unit.stt.breaker.record_success(0.0)
-        result = asyncio.run(one(unit, path, realtime, semantic))
-        if result is not None:
-            result = (result, end)
-        if result is None or result[0].command is None:
+        events: list[ev.Event] = []
+        unsubscribe = unit.bus.subscribe(events.append)
+        try:
+            outcome = asyncio.run(one(unit, path, realtime, semantic))
+        finally:
+            unsubscribe()
+        if outcome is None or outcome.command is None:
             print(f"no result for {text!r}", file=sys.stderr)
             continue
-        results.append(result)
+        results.append((outcome, end, pause_marks(events, outcome, end)))
     return results
 
 
@@ -164,9 +183,16 @@ def main() -> int:
     )
     parser.add_argument("--delay-ms", type=float, default=300, help="Deepgram's answer time after Finalize")
     parser.add_argument("--realtime", action="store_true", help="stream the audio at real-time pace")
+    parser.add_argument(
+        "--interim-every-s",
+        type=float,
+        default=1.0,
+        help="with --realtime: one interim result per this much audio (0: one per word)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     delay = args.delay_ms / 1000
+    cadence = {"interim_every_s": args.interim_every_s or None} if args.realtime else {}
 
     work = Path(tempfile.mkdtemp(prefix="bench-cloud-"))
     files = []
@@ -177,7 +203,11 @@ def main() -> int:
         write_wav(path, audio, SAMPLE_RATE)
         files.append((text, path, LEAD_S + len(spoken) / SAMPLE_RATE))
 
-    report: dict[str, Any] = {"load_average_before": os.getloadavg(), "delay_ms": args.delay_ms}
+    report: dict[str, Any] = {
+        "load_average_before": os.getloadavg(),
+        "delay_ms": args.delay_ms,
+        "interim_every_s": args.interim_every_s if args.realtime else None,
+    }
     # fast playback outruns the 300 ms answer in audio time: semantic endpointing only means something live
     modes = (True, False) if args.realtime else (False,)
     with DeepgramStandIn() as deepgram:
@@ -187,36 +217,47 @@ def main() -> int:
         for run in range(args.runs):
             for mode in modes:
                 unit = fresh_unit(work, f"cold-{run}-{mode}", deepgram.url)
-                cold[mode] += over(unit, deepgram, files, args.realtime, mode, finalize_delay_s=delay)
+                cold[mode] += over(
+                    unit, deepgram, files, args.realtime, mode, finalize_delay_s=delay, **cadence
+                )
                 if run == args.runs - 1:
-                    warmed[mode] = over(unit, deepgram, files, args.realtime, mode, finalize_delay_s=delay)
+                    warmed[mode] = over(
+                        unit, deepgram, files, args.realtime, mode, finalize_delay_s=delay, **cadence
+                    )
                 if run == args.runs - 1 and mode is False:
                     warm = warmed[mode]
                     synth = []
-                    for clause in sorted({split_clauses(r.reply)[0] for r, _ in cold[mode]}):
+                    for clause in sorted({split_clauses(r.reply)[0] for r, _, _ in cold[mode]}):
                         started = time.perf_counter()
                         unit.tts.synthesize(clause)
                         synth.append(time.perf_counter() - started)
                 unit.close()
         unit = fresh_unit(work, "endpointed", deepgram.url)
         endpointed = over(
-            unit, deepgram, files, args.realtime, False, finalize_delay_s=delay, endpoint_on_silence=True
+            unit,
+            deepgram,
+            files,
+            args.realtime,
+            False,
+            finalize_delay_s=delay,
+            endpoint_on_silence=True,
+            **cadence,
         )
-        never = over(unit, deepgram, files[:5], args.realtime, False, answer_finalize=False)
-        refused = over(unit, deepgram, files[:5], args.realtime, False, reject=429)
+        never = over(unit, deepgram, files[:5], args.realtime, False, answer_finalize=False, **cadence)
+        refused = over(unit, deepgram, files[:5], args.realtime, False, reject=429, **cadence)
         unit.close()
 
     def grammar(results: list[Any], engine: str = "deepgram") -> list[Any]:
-        return [r for r, _ in results if r.command.resolver == "grammar" and r.engine.startswith(engine)]
+        return [r for r, _, _ in results if r.command.resolver == "grammar" and r.engine.startswith(engine)]
+
+    def deepgram_grammar(results: list[Any]) -> list[Any]:
+        return [x for x in results if x[0].command.resolver == "grammar" and x[0].engine == "deepgram"]
 
     def acoustic(results: list[Any]) -> dict[str, float]:
-        return summary(
-            [
-                acoustic_latency(r, end)
-                for r, end in results
-                if r.command.resolver == "grammar" and r.engine == "deepgram"
-            ]
-        )
+        return summary([acoustic_latency(r, end) for r, end, _ in deepgram_grammar(results)])
+
+    def pause(results: list[Any], mark: str) -> dict[str, float]:
+        return summary([marks[mark] for _, _, marks in deepgram_grammar(results) if mark in marks])
 
     off = grammar(cold[False])
     warm_, endpointed_ = grammar(warm), grammar(endpointed)
@@ -248,6 +289,11 @@ def main() -> int:
                 "semantic_on_acoustic_end_to_first_audio": acoustic(cold[True]),
                 "semantic_off_warm_acoustic_end_to_first_audio": acoustic(warmed[False]),
                 "semantic_on_warm_acoustic_end_to_first_audio": acoustic(warmed[True]),
+                **{
+                    f"semantic_{side}_{mark}": pause(cold[mode], mark)
+                    for side, mode in (("on", True), ("off", False))
+                    for mark in ("vad_end", "final_asked", "final_judged", "turn_ended")
+                },
                 "semantic_on_early_ends": sum(r.endpoint.reason == "semantic" for r in on),
                 "semantic_on_statuses": {
                     s: sum(r.status == s for r in on) for s in sorted({r.status for r in on})

@@ -21,6 +21,14 @@ _STAGE_NAMES = {
 }
 
 
+_MARK_NAMES = {
+    "vad_end_s": "endpointer's end of speech (VAD lag)",
+    "draft_started_s": "Whisper's draft started",
+    "words_judged_s": "words first judged",
+    "final_asked_s": "Finalize sent",
+}
+
+
 def write_report(result: BenchResult, out: Path) -> list[Path]:
     """Write report.md and whatever plots can be drawn; return the files written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -167,6 +175,22 @@ def _semantic_lines(comparison: dict[str, Any] | None) -> list[str]:
             f"{_fmt(row['latency_p95_s'], 's')} | {_fmt(row['early_end_rate'], 'pct')} | "
             f"{_fmt(row['cut_short_rate'], 'pct')} | {row['cut_short_applied']} |"
         )
+    lines += [
+        "",
+        "Where the time goes, p50 / p95 per side: the stages, and when each step of the final pause happened "
+        "(seconds after the end of speech in the file; n: files that reached it).",
+        "",
+        "| | on | off |",
+        "|---|---|---|",
+    ]
+    names = {**_STAGE_NAMES, **_MARK_NAMES}
+    for group in ("marks", "stages"):
+        for key in comparison["on"][group]:
+            cells = []
+            for name in ("on", "off"):
+                row = comparison[name][group][key]
+                cells.append(f"{_fmt(row['p50'], 's')} / {_fmt(row['p95'], 's')} (n={row['n']})")
+            lines.append(f"| {names[key]} | {cells[0]} | {cells[1]} |")
     return lines
 
 

@@ -20,6 +20,10 @@ STAGES = (
     "transcript_to_command_s",
     "command_to_first_audio_s",
 )
+#: when the steps of the cook's final pause happened, seconds after the end of speech in the file (real-time runs):
+#: the endpointer's end of speech (the VAD's lag), Whisper starting on the draft, the words first judged (a
+#: draft ready, an interim, an early final), and Deepgram's Finalize sent early
+MARKS = ("vad_end_s", "draft_started_s", "words_judged_s", "final_asked_s")
 SUMMARY_KEYS = (
     "files",
     "accuracy",
@@ -48,6 +52,8 @@ class FileResult:
     status: str | None = None
     endpoint: str | None = None
     stages: dict[str, float] = field(default_factory=dict)
+    #: ``MARKS`` this file reached (a step that did not happen is absent)
+    marks: dict[str, float] = field(default_factory=dict)
     #: Whisper's compute time for this file (the stage above can be shorter: a draft overlaps the pause)
     stt_seconds: float | None = None
     error: str | None = None
@@ -103,6 +109,7 @@ class FileResult:
             "endpoint": self.endpoint,
             "latency_s": _round(latency),
             "stages": {k: _round(v) for k, v in self.stages.items()},
+            "marks": {k: _round(v) for k, v in self.marks.items()},
             "reply_rendered": self.reply_rendered,
             "silent_wrong": trust.silent_wrong(self),
             "peer_transcript": self.peer_transcript,

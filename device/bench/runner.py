@@ -199,10 +199,13 @@ async def _one(
     )
     problems: list[str] = []
     seen: dict[str, float] = {}
+    pauses: list[ev.Event] = []
 
     def note(event: ev.Event) -> None:
         if isinstance(event, ev.ErrorEvent):
             problems.append(f"{event.code}: {event.message}")
+        if isinstance(event, ev.DraftStarted | ev.PauseJudged | ev.FinalAsked):
+            pauses.append(event)
         seen.setdefault(event.kind, event.at)
 
     try:
@@ -251,6 +254,7 @@ async def _one(
     if realtime and microphone.started_at is not None:
         speech_end = entry.speech_end_s if entry.speech_end_s is not None else outcome.endpoint.speech_end_s
         result.stages = _wall_stages(seen, microphone.started_at + (speech_end or 0.0))
+        result.marks = _pause_marks(pauses, outcome.endpoint, speech_end, microphone.started_at)
     else:
         # the file played faster than real time; live, a draft started `draft_lead_s` of audio before the
         # endpoint decision overlaps that much of the wait, so only the rest is latency
@@ -283,6 +287,26 @@ def _wall_stages(seen: dict[str, float], speech_end_at: float) -> dict[str, floa
     return {
         name: max(0.0, later - earlier) for name, earlier, later in zip(names, marks, marks[1:], strict=False)
     }
+
+
+def _pause_marks(
+    events: list[Any], endpoint: Any, speech_end_s: float | None, started_at: float
+) -> dict[str, float]:
+    """``results.MARKS`` of the final pause: its events (those about the endpoint's end of speech), in seconds
+    after the end of speech in the file. Audio time is wall time here: the file plays at real-time pace."""
+    if speech_end_s is None or endpoint.speech_end_s is None:
+        return {}
+    marks = {"vad_end_s": endpoint.speech_end_s - speech_end_s}
+    names = {
+        "draft_started": "draft_started_s",
+        "pause_judged": "words_judged_s",
+        "final_asked": "final_asked_s",
+    }
+    for event in events:
+        name = names[event.kind]
+        if abs(event.speech_end_s - endpoint.speech_end_s) < 1e-6 and name not in marks:
+            marks[name] = event.at - started_at - speech_end_s
+    return marks
 
 
 def _settle(unit: Any) -> None:

@@ -3,7 +3,9 @@
 Per side: accuracy, latency p50 / p95 (end of speech -> first reply audio), the early-end rate (turns ended by
 the words, ``endpoint == "semantic"``), the cut-too-soon rate (turns that ended while the file still had more
 than ``CUT_TOLERANCE_S`` of speech to come: the cook was mid-command) and how many of those were applied (a
-half command changed stock). Files that failed count in every rate's denominator.
+half command changed stock). Files that failed count in every rate's denominator. Where the time went: p50 /
+p95 of each stage (``results.STAGES``) and of each step of the final pause (``results.MARKS``, seconds after
+the end of speech), over the files that reached it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from device.bench import metrics
+from device.bench.results import MARKS, STAGES
 
 #: speech left after the endpoint's end of speech beyond this means the turn was closed mid-command
 CUT_TOLERANCE_S = 0.2
@@ -34,6 +37,14 @@ def side(files: Sequence[Any]) -> dict[str, Any]:
     def rounded(value: float | None) -> float | None:
         return None if value is None else round(value, 4)
 
+    def spread(values: list[float]) -> dict[str, float | None]:
+        return {
+            "n": len(values),
+            "p50": rounded(metrics.percentile(values, 50)),
+            "p95": rounded(metrics.percentile(values, 95)),
+        }
+
+    timed = [f for f in files if f.latency_s is not None]
     return {
         "files": count,
         "accuracy": rate(sum(bool(f.correct) for f in scored), len(scored)),
@@ -42,6 +53,8 @@ def side(files: Sequence[Any]) -> dict[str, Any]:
         "early_end_rate": rate(sum(f.endpoint == "semantic" for f in files), count),
         "cut_short_rate": rate(len(cut), count),
         "cut_short_applied": sum(f.status == "applied" for f in cut),
+        "stages": {stage: spread([f.stages[stage] for f in timed]) for stage in STAGES},
+        "marks": {mark: spread([f.marks[mark] for f in timed if mark in f.marks]) for mark in MARKS},
     }
 
 

@@ -64,6 +64,34 @@ class SpeechEnd(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DraftStarted(Event):
+    """Whisper started on the words up to a pause (``speech_end_s``: seconds from the start of listening)."""
+
+    kind: ClassVar[str] = "draft_started"
+    speech_end_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class PauseJudged(Event):
+    """Semantic endpointing read a hearing of the words up to a pause for the first time."""
+
+    kind: ClassVar[str] = "pause_judged"
+    speech_end_s: float
+    source: str  # "draft", "interim" or "final"
+    verdict: str  # semantic.Verdict's value
+    silence_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinalAsked(Event):
+    """The final transcript of the words up to a pause was asked for early (Deepgram's Finalize)."""
+
+    kind: ClassVar[str] = "final_asked"
+    speech_end_s: float
+    silence_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
 class InterimTranscript(Event):
     kind: ClassVar[str] = "interim"
     text: str

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from device.pipeline import events as ev
 from device.pipeline.endpointing import Endpoint, Endpointer
 from device.pipeline.semantic import SemanticConfig, Step, Verdict, decide
 from device.pipeline.turns import Draft
@@ -44,11 +45,20 @@ class PauseWatch:
     """One command's semantic endpointing state: the latest interim, the early final, judged texts."""
 
     def __init__(
-        self, config: SemanticConfig, judge: Judge, endpointer: Endpointer, *, drafts: bool = False
+        self,
+        config: SemanticConfig,
+        judge: Judge,
+        endpointer: Endpointer,
+        *,
+        drafts: bool = False,
+        publish: Callable[[ev.Event], None] = lambda event: None,
     ) -> None:
         self.config = config
         self.judge = judge
         self.endpointer = endpointer
+        #: announces each hearing's first verdict and each early Finalize (for the benchmark's stages)
+        self.publish = publish
+        self._announced: set[tuple[float, str]] = set()
         #: the engine makes drafts: a pause without one yet (a stale draft still busy) will have one
         self.drafts = drafts
         self.early: EarlyFinal | None = None
@@ -72,6 +82,7 @@ class PauseWatch:
             task = asyncio.ensure_future(session.finalize())
             task.add_done_callback(_retrieve)
             self.early = EarlyFinal(task, end)
+            self.publish(ev.FinalAsked(speech_end_s=end, silence_s=endpointer.silence_s))
             log.debug("semantic end: final transcript asked for at %.2f s", endpointer.elapsed_s)
             return Step(finalize=True)  # judged again on the final's own words before the turn ends
         return step
@@ -85,7 +96,8 @@ class PauseWatch:
             guess = draft.second_guess
             for future in (guess, draft.task):
                 if future is not None and future.done() and not future.exception():
-                    return self._judged(future.result().text), guess is not None and not guess.done()
+                    verdict = self._judged(future.result().text, end, "draft")
+                    return verdict, guess is not None and not guess.done()
             return None, True
         if self.drafts:
             return None, True
@@ -95,18 +107,23 @@ class PauseWatch:
                 return None, True
             final = self.early.task.result() if not self.early.task.exception() else None
             if final is not None:
-                return self._judged(final.text), False
+                return self._judged(final.text, end, "final"), False
         if self._interim:
-            verdict = self._judged(self._interim)
+            verdict = self._judged(self._interim, end, "interim")
             if verdict is Verdict.INCOMPLETE and self._interim_seen_s < end:
                 return Verdict.UNSURE, False  # heard before the pause: the last words may be missing
             return verdict, False
         return None, False
 
-    def _judged(self, text: str) -> Verdict:
+    def _judged(self, text: str, end: float, source: str) -> Verdict:
         if text not in self._verdicts:
             self._verdicts[text] = self.judge(text)
-        return self._verdicts[text]
+        verdict = self._verdicts[text]
+        if (end, source) not in self._announced:
+            self._announced.add((end, source))
+            silence = self.endpointer.silence_s
+            self.publish(ev.PauseJudged(speech_end_s=end, source=source, verdict=verdict, silence_s=silence))
+        return verdict
 
 
 def _retrieve(task: asyncio.Future[Transcript | None]) -> None:

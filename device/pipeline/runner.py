@@ -169,7 +169,9 @@ class VoicePipeline:
         self.vad.reset()
         session: SttSession | None = None
         watch = self._watch = (
-            PauseWatch(self.semantic, self.judge, endpointer) if self.semantic and self.judge else None
+            PauseWatch(self.semantic, self.judge, endpointer, publish=self.bus.publish)
+            if self.semantic and self.judge
+            else None
         )
         try:
             session = await asyncio.wait_for(self.stt.start(self._interim), self.timeouts.transcribe)
@@ -257,6 +259,7 @@ class VoicePipeline:
         stale = threading.Event()
         task = asyncio.ensure_future(session.draft(wanted=lambda: not stale.is_set()))
         log.debug("draft transcription of speech up to %.2f s, started at %.2f s", end, endpointer.elapsed_s)
+        self.bus.publish(ev.DraftStarted(speech_end_s=end, audio_s=self.audio_s))
         return Draft(task=task, speech_end_s=end, started_s=endpointer.elapsed_s, stale=stale)
 
     async def respond(

@@ -5,15 +5,19 @@ hearing (offline Whisper's draft, or Deepgram's interim or early final) and its 
 
 - ``COMPLETE``: a confident command whose last word closes it (the end of an item's, a place's or a unit's
   name, "have" / "left" of a question, or a whole short reply: yes, cancel, undo);
-- ``INCOMPLETE``: the words stop mid-phrase: on a word that needs more ("of", "to", "the", "and"...), or a stock
-  change with no item yet ("add three cartons"), or a move with nowhere to go ("move the oat milk");
-- ``UNSURE``: anything else (unknown words, a low-confidence parse, a trailing number that a unit may follow).
+- ``INCOMPLETE``: the words stop mid-phrase: on a word that needs more ("of", "to", "the", "and"...), a stock
+  change with no item yet ("add three cartons") or ending on its amount ("set whole milk to four"), or a move
+  with nowhere to go ("move the oat milk");
+- ``UNSURE``: anything else (unknown words, a low-confidence parse, a name that another name goes on from:
+  "two bags of coffee" may be "coffee beans").
 
-``decide`` turns the verdict and the pause so far into a ``Step``: a complete command starts its final
-transcript after ``pause_s`` (Deepgram's Finalize) and ends the turn once the pause has lasted ``hold_s`` (speech
-that resumes before then joins the same command: nothing was applied); an unsure one ends after the usual
-``end_silence_s``; an incomplete one waits up to ``open_silence_s``. While a draft is still being transcribed
-the turn is not ended before it is read (the transcript is needed then anyway), up to ``open_silence_s``.
+``decide`` turns the verdict and the pause so far into a ``Step``. Any words not known to stop mid-phrase ask
+for their final transcript after ``pause_s`` (Deepgram's Finalize: its answer is then judged in turn, so a
+streaming engine's answer time overlaps the pause whatever its interim results said). A complete command ends
+the turn once the pause has lasted ``hold_s`` (speech that resumes before then joins the same command: nothing
+was applied); an unsure one ends after the usual ``end_silence_s``; an incomplete one waits up to
+``open_silence_s``. While a draft is still being transcribed the turn is not ended before it is read (the
+transcript is needed then anyway), up to ``open_silence_s``.
 """
 
 from __future__ import annotations
@@ -86,6 +90,8 @@ class Closers:
 
     names: frozenset[tuple[str, ...]]
     longest: int
+    #: the first words of names that go on ("oat" of "oat milk")
+    prefixes: frozenset[tuple[str, ...]] = frozenset()
 
     @classmethod
     def of(cls, catalogue: Catalogue) -> Closers:
@@ -97,11 +103,19 @@ class Closers:
 
     def end(self, words: Sequence[str]) -> bool:
         """``words`` end with a whole name."""
-        for size in range(1, min(self.longest, len(words)) + 1):
+        return self._longest(words) is not None
+
+    def goes_on(self, words: Sequence[str]) -> bool:
+        """The longest name ``words`` end with is the start of a longer one ("... of oat" / "oat milk")."""
+        tail = self._longest(words)
+        return tail is not None and tail in self.prefixes
+
+    def _longest(self, words: Sequence[str]) -> tuple[str, ...] | None:
+        for size in range(min(self.longest, len(words)), 0, -1):
             tail = tuple(words[-size:])
             if tail in self.names or (*tail[:-1], _stem(tail[-1])) in self.names:
-                return True
-        return False
+                return tail
+        return None
 
 
 _last: tuple[Catalogue, Closers] | None = None
@@ -113,8 +127,9 @@ def _closers(catalogue: Catalogue) -> Closers:
         names += [item.name, *item.aliases]
     names += [form for forms in FAMILIES.values() for form in forms] + list(FAMILIES)
     words = {tuple(normalise_name(name).split()) for name in names} - {()}
+    prefixes = {w[:size] for w in words for size in range(1, len(w))}
     words |= {(*w[:-1], _stem(w[-1])) for w in words}
-    return Closers(frozenset(words), max(len(w) for w in words))
+    return Closers(frozenset(words), max(len(w) for w in words), frozenset(prefixes))
 
 
 def judge(text: str, command: Command, closers: Closers, *, min_confidence: float) -> Verdict:
@@ -136,9 +151,12 @@ def judge(text: str, command: Command, closers: Closers, *, min_confidence: floa
         return Verdict.INCOMPLETE
     if command.action is Action.MOVE and command.to_location is None:
         return Verdict.INCOMPLETE
+    number = last in _NUMBERS or last.replace(".", "").isdigit()
+    if command.changes_stock and number and len(words) > 1:
+        return Verdict.INCOMPLETE  # its amount: a unit or more may follow
     if command.action is Action.UNKNOWN or command.confidence < min_confidence:
         return Verdict.UNSURE
-    if command.unmatched or command.ambiguous or last in _NUMBERS or last.replace(".", "").isdigit():
+    if command.unmatched or command.ambiguous or number or closers.goes_on(words):
         return Verdict.UNSURE
     return Verdict.COMPLETE if closed else Verdict.UNSURE
 
@@ -180,9 +198,10 @@ def decide(verdict: Verdict | None, silence_s: float, config: SemanticConfig, *,
     """The step for a pause of ``silence_s`` given the latest verdict (None: no hearing of this pause yet;
     ``draft_pending``: one is being transcribed)."""
     eps = 1e-9
-    if verdict is Verdict.COMPLETE:
-        end = silence_s + eps >= config.hold_s
-        return Step(finalize=silence_s + eps >= config.pause_s, end=end, early=end)
     if verdict is Verdict.INCOMPLETE or (verdict is None and draft_pending):
         return Step(end=silence_s + eps >= config.open_silence_s)
-    return Step(end=silence_s + eps >= config.end_silence_s)
+    finalize = silence_s + eps >= config.pause_s
+    if verdict is Verdict.COMPLETE:
+        end = silence_s + eps >= config.hold_s
+        return Step(finalize=finalize, end=end, early=end)
+    return Step(finalize=finalize, end=silence_s + eps >= config.end_silence_s)

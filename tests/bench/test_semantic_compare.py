@@ -16,6 +16,7 @@ def run(line: int, *, semantic: bool, endpoint: str, left: float, right: bool, t
         status="applied" if right or left > 0.2 else "refused",
         endpoint=endpoint,
         stages=dict(zip(STAGES, (total, 0.0, 0.0, 0.0), strict=True)),
+        marks={"vad_end_s": 0.05, "words_judged_s": total - 0.1} if semantic else {"vad_end_s": 0.07},
         semantic=semantic,
         speech_left_s=left,
     )
@@ -41,8 +42,21 @@ def test_each_side_over_the_same_files() -> None:
         "early_end_rate": 0.5,
         "cut_short_rate": 0.0,
         "cut_short_applied": 0,
+        "stages": {
+            "endpoint_delay_s": {"n": 2, "p50": 0.5, "p95": 0.59},
+            "speech_end_to_transcript_s": {"n": 2, "p50": 0.0, "p95": 0.0},
+            "transcript_to_command_s": {"n": 2, "p50": 0.0, "p95": 0.0},
+            "command_to_first_audio_s": {"n": 2, "p50": 0.0, "p95": 0.0},
+        },
+        "marks": {
+            "vad_end_s": {"n": 2, "p50": 0.05, "p95": 0.05},
+            "draft_started_s": {"n": 0, "p50": None, "p95": None},
+            "words_judged_s": {"n": 2, "p50": 0.4, "p95": 0.49},
+            "final_asked_s": {"n": 0, "p50": None, "p95": None},
+        },
     }
     assert comparison["off"]["accuracy"] == 0.5 and comparison["off"]["early_end_rate"] == 0.0
+    assert comparison["off"]["marks"]["vad_end_s"] == {"n": 2, "p50": 0.07, "p95": 0.07}
     assert (comparison["off"]["cut_short_rate"], comparison["off"]["cut_short_applied"]) == (0.5, 1)
     # the same whichever side the settings made the main run
     assert BenchResult(files=off, semantic_other=on).semantic() == comparison

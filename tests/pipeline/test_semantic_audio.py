@@ -21,6 +21,7 @@ import pytest
 
 from device.app import Unit
 from device.audio.wav import RecordingSpeaker, WavMicrophone, write_wav
+from device.pipeline import events as ev
 from device.pipeline.turns import UtteranceResult
 from device.protocols import SAMPLE_RATE, Audio
 from device.settings import Settings
@@ -176,4 +177,45 @@ def test_online_speech_after_the_early_finalize_joins_the_command(
     # Finalize went out in the pause (the first half reads as a whole command) and once more at the end
     assert deepgram.streams[-1].controls.count("Finalize") == 2
     assert result.command is not None and result.command.location == "walk-in"
+    assert result.status == "applied" and changes(cloud_unit) == 1
+
+
+def test_online_finalize_goes_at_the_pause_whatever_deepgrams_last_interim_said(
+    tmp_path: Path, cloud_unit: Unit, deepgram: DeepgramStandIn
+) -> None:
+    """Deepgram sends interim results about once a second: at the pause the last one lacks the final words.
+    Finalize still goes at the short pause, and its final (the whole command) is what ends the turn early."""
+    path, spans = clip(tmp_path, said(WHOLE))
+    say_as_spoken(deepgram, (WHOLE,), spans)
+    deepgram.script.interim_every_s = 1.0
+    asked: list[ev.FinalAsked] = []
+    unsubscribe = cloud_unit.bus.subscribe(
+        lambda e: asked.append(e) if isinstance(e, ev.FinalAsked) else None
+    )
+    try:
+        result = listen(cloud_unit, path)
+    finally:
+        unsubscribe()
+    assert result is not None and result.engine == "deepgram" and result.transcript == WHOLE
+    assert result.endpoint.reason == "semantic"
+    pause_s = cloud_unit.settings.semantic_pause_s
+    assert [e.silence_s for e in asked] == [pytest.approx(pause_s, abs=0.04)]
+    assert deepgram.streams[-1].controls.count("Finalize") == 1
+    assert result.status == "applied" and changes(cloud_unit) == 1
+
+
+def test_online_a_pause_where_the_words_stop_mid_phrase_is_heard_whole(
+    tmp_path: Path, cloud_unit: Unit, deepgram: DeepgramStandIn
+) -> None:
+    """The final asked for in the pause reads "add three cartons" (no item yet): the turn stays open, the rest
+    is heard, and the whole command is applied once."""
+    segments = ("add three cartons", "of oat milk to the walk-in")
+    path, spans = clip(tmp_path, said(segments[0]), 0.45, said(segments[1]))
+    say_as_spoken(deepgram, segments, spans)
+    deepgram.script.interim_every_s = 1.0
+    result = listen(cloud_unit, path)
+    assert result is not None and result.engine == "deepgram" and result.transcript == WHOLE
+    assert result.endpoint.speech_end_s == pytest.approx(spans[1][1], abs=0.15)
+    assert deepgram.streams[-1].controls.count("Finalize") == 2  # in the pause, and at the end
+    assert result.command is not None and (result.command.quantity, result.command.location) == (3, "walk-in")
     assert result.status == "applied" and changes(cloud_unit) == 1

@@ -64,6 +64,10 @@ class Script:
     #: seconds of audio received at which each word of the script (all segments, in order) is revealed, instead
     #: of one every ``word_every_s``: a test aligns the words with the speech in its clip
     reveal_at: tuple[float, ...] | None = None
+    #: send interim Results only once per this much audio (the words revealed by then), as Deepgram does (its
+    #: documented example: one interim per second of audio); None: one interim per word revealed. Finalize
+    #: still answers every word revealed.
+    interim_every_s: float | None = None
     reject: int | None = None  # refuse the handshake with this HTTP status
     close_after_s: float | None = None  # close the stream after this much audio ...
     close_code: int = 1011  # ... with this code
@@ -199,6 +203,7 @@ class _Conversation:
         self.segment_start = 0.0
         self.next_word_at = script.reveal_at[0] if script.reveal_at else script.word_every_s
         self.reveals = 0
+        self.next_interim_at = script.interim_every_s or 0.0
         self.finalized_all = False
         self.tasks: set[asyncio.Task[None]] = set()
         params = dict(stream.params)
@@ -264,6 +269,11 @@ class _Conversation:
             else:
                 self.next_word_at = s.reveal_at[self.reveals] if self.reveals < len(s.reveal_at) else math.inf
             await self._advance()
+        if s.interim_every_s is not None and self.heard_s >= self.next_interim_at:
+            self.next_interim_at += s.interim_every_s
+            words = self.segments[self.segment] if self.segment < len(self.segments) else []
+            if self.revealed and not self.finalized_all:
+                await self._result(" ".join(words[: self.revealed]), is_final=False, cadence=True)
         quiet_s = self.heard_s - self.last_loud_s
         if (
             s.endpoint_on_silence
@@ -348,8 +358,16 @@ class _Conversation:
         await self._send({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": round(self.heard_s, 3)})
 
     async def _result(
-        self, text: str, *, is_final: bool, speech_final: bool = False, from_finalize: bool = False
+        self,
+        text: str,
+        *,
+        is_final: bool,
+        speech_final: bool = False,
+        from_finalize: bool = False,
+        cadence: bool = False,
     ) -> None:
+        if not is_final and self.script.interim_every_s is not None and not cadence:
+            return  # an interim waits for the cadence
         start, end = self.segment_start, max(self.heard_s, self.segment_start + 0.01)
         words = text.split()
         step = (end - start) / max(len(words), 1)
