@@ -7,8 +7,8 @@ else its latest interim. With an offline engine a pause without its draft yet (a
 it, as for one in progress. The pure ``semantic.judge`` reads it (memoised per text) and ``semantic.decide`` says
 whether to ask for the final transcript now (Deepgram's ``Finalize``, via ``FinalizingSession.finalize``) and
 whether the turn ends. An early final is awaited before the turn ends (it is the transcript used), so its own
-words are judged again first. An interim heard before the pause began may lack the last words: it can end a
-turn early (the final covers all the audio), but not hold one open.
+words are judged again first. An interim may lag the audio (Deepgram sends one about once a second): words
+that stop mid-phrase in it do not hold the Finalize back, only the final's words can hold a turn open.
 """
 
 from __future__ import annotations
@@ -63,13 +63,11 @@ class PauseWatch:
         self.drafts = drafts
         self.early: EarlyFinal | None = None
         self._interim = ""
-        self._interim_seen_s = 0.0  # endpointer time when the latest interim text was first seen
         self._verdicts: dict[str, Verdict] = {}
 
     def heard(self, transcript: Transcript) -> None:
         """An interim transcript arrived (streaming engines only)."""
-        if transcript.text != self._interim:
-            self._interim, self._interim_seen_s = transcript.text, self.endpointer.elapsed_s
+        self._interim = transcript.text
 
     def step(self, session: SttSession, draft: Draft | None) -> Step:
         endpointer = self.endpointer
@@ -110,9 +108,7 @@ class PauseWatch:
                 return self._judged(final.text, end, "final"), False
         if self._interim:
             verdict = self._judged(self._interim, end, "interim")
-            if verdict is Verdict.INCOMPLETE and self._interim_seen_s < end:
-                return Verdict.UNSURE, False  # heard before the pause: the last words may be missing
-            return verdict, False
+            return (Verdict.UNSURE if verdict is Verdict.INCOMPLETE else verdict), False
         return None, False
 
     def _judged(self, text: str, end: float, source: str) -> Verdict:
