@@ -1,10 +1,11 @@
 """Semantic endpointing in the runner, chunk by chunk: a complete draft ends the turn after the hold, speech that
 resumes before then joins the same command (nothing applied twice or half), a draft that stops mid-phrase holds
-the turn open past the usual silence, and off it all ends on silence alone.
+the turn open past the usual silence, and off it all ends on silence alone. Online, Finalize goes at the short
+pause whatever the lagging interim words say, and its final decides.
 
 The runner, grammar, dialogue and SQLite store are real; the VAD follows a script of speech probabilities and
-the speech-to-text is the drafting engine of ``test_drafts`` (a text per number of chunks fed), so the timing of
-each case is exact. The same cases with real models and audio are in ``test_semantic_audio.py``.
+the speech-to-text is the drafting engine of ``test_drafts`` (a text per number of chunks fed) or a streaming
+one that answers Finalize a few chunks later, so the timing of each case is exact. The same cases with real models and audio are in ``test_semantic_audio.py``.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def grammar_judge(text: str) -> Verdict:
 
 
 def listen(
-    store: Store, stt: DraftingStt, probabilities: list[float], *, semantic: bool = True
+    store: Store, stt: DraftingStt | StreamingStt, probabilities: list[float], *, semantic: bool = True
 ) -> UtteranceResult | None:
     pipeline = VoicePipeline(
         microphone=ZeroMicrophone(len(probabilities) + 40),
@@ -100,6 +101,54 @@ def words_by_chunk(*steps: tuple[int, str]) -> Callable[[int], str]:
 
 
 WHOLE = "add three cartons of oat milk to the walk-in"
+
+
+class StreamingStt:
+    """A streaming engine: interim words ``interim(chunks fed)`` as audio comes, and ``Finalize``'s answer
+    ``hear(chunks fed)`` (all the audio so far), ``answer_after`` chunks later. Records every call."""
+
+    name = "streaming"
+
+    def __init__(self, hear: Callable[[int], str], interim: Callable[[int], str], answer_after: int) -> None:
+        self.hear, self.interim, self.answer_after = hear, interim, answer_after
+        self.calls: list[tuple[str, int]] = []
+
+    async def start(self, on_interim: Callable[[Transcript], None] | None = None) -> StreamingSession:
+        return StreamingSession(self, on_interim or (lambda transcript: None))
+
+    def set_catalogue(self, catalogue: object) -> None:
+        return None
+
+
+class StreamingSession:
+    def __init__(self, stt: StreamingStt, on_interim: Callable[[Transcript], None]) -> None:
+        self.stt, self.on_interim = stt, on_interim
+        self.fed = 0
+        self.said = ""
+        self.fed_changed = asyncio.Event()
+
+    async def feed(self, chunk: object) -> None:
+        self.fed += 1
+        self.fed_changed.set()
+        words = self.stt.interim(self.fed)
+        if words != self.said:
+            self.said = words
+            self.on_interim(Transcript(text=words, engine="streaming", is_final=False))
+
+    async def finalize(self) -> Transcript:
+        asked = self.fed
+        self.stt.calls.append(("finalize", asked))
+        while self.fed < asked + self.stt.answer_after:
+            self.fed_changed.clear()
+            await self.fed_changed.wait()
+        return Transcript(text=self.stt.hear(asked), engine="streaming", is_final=True)
+
+    async def finish(self) -> Transcript:
+        self.stt.calls.append(("finish", self.fed))
+        return Transcript(text=self.stt.hear(self.fed), engine="streaming", is_final=True)
+
+    async def abort(self) -> None:
+        return None
 
 
 def test_a_complete_draft_ends_the_turn_after_the_hold(store: Store) -> None:
@@ -144,7 +193,7 @@ def test_a_draft_that_stops_mid_phrase_holds_the_turn_past_the_usual_silence(sto
 
 
 def test_an_unsure_draft_ends_on_the_usual_silence(store: Store) -> None:
-    stt = DraftingStt(lambda fed: "set whole milk to four")  # a unit may follow
+    stt = DraftingStt(lambda fed: "add two bags of coffee")  # "coffee beans" may follow
     result = listen(store, stt, script((QUIET, 5), (SPEECH, 30), (QUIET, 40)))
     assert result is not None and result.endpoint.reason == "silence"
     assert result.endpoint.delay_s == pytest.approx(16 * C)
@@ -194,3 +243,30 @@ def test_a_pause_waits_for_its_draft_while_a_stale_one_is_still_busy(store: Stor
     off = FirstDraftSlow(hear, ready_at=5 + 20 + 4 + 10 + 18)
     cut = listen(store, off, probabilities, semantic=False)
     assert cut is not None and cut.transcript == "add three cartons of"
+
+
+def test_online_finalize_goes_at_the_pause_though_the_last_interim_stops_mid_phrase(store: Store) -> None:
+    """Interim words lag the audio: at the pause the last interim is "... to the" (mid-phrase). Finalize still
+    goes at 0.2 s of pause; its final is the whole command, answered five chunks later, and ends the turn early."""
+    stt = StreamingStt(
+        hear=lambda fed: WHOLE,
+        interim=words_by_chunk((0, "add three cartons of oat milk to the"), (52, WHOLE)),
+        answer_after=5,
+    )
+    result = listen(store, stt, script((QUIET, 5), (SPEECH, 40), (QUIET, 40)))
+    assert result is not None and result.endpoint.reason == "semantic"
+    assert stt.calls == [("finalize", 45 + 7)]  # 0.2 s: 7 chunks of pause
+    # answered 5 chunks after it and read at the next chunk: past the hold
+    assert result.endpoint.delay_s == pytest.approx(13 * C)
+    assert result.transcript == WHOLE and result.status == "applied" and changes(store) == 1
+
+
+def test_online_a_final_that_stops_mid_phrase_holds_the_turn_open(store: Store) -> None:
+    """Finalize in a 0.64 s pause answers "add three cartons of": the turn waits, the cook goes on, a second
+    Finalize at the end answers the whole command, applied once."""
+    hear = words_by_chunk((0, "add three cartons of"), (55, WHOLE))
+    stt = StreamingStt(hear=hear, interim=hear, answer_after=5)
+    result = listen(store, stt, script((QUIET, 5), (SPEECH, 25), (QUIET, 20), (SPEECH, 25), (QUIET, 40)))
+    assert result is not None and result.transcript == WHOLE and result.status == "applied"
+    assert [kind for kind, _ in stt.calls] == ["finalize", "finalize"]
+    assert changes(store) == 1
