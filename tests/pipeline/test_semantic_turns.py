@@ -5,7 +5,8 @@ pause whatever the lagging interim words say, and its final decides.
 
 The runner, grammar, dialogue and SQLite store are real; the VAD follows a script of speech probabilities and
 the speech-to-text is the drafting engine of ``test_drafts`` (a text per number of chunks fed) or a streaming
-one that answers Finalize a few chunks later, so the timing of each case is exact. The same cases with real models and audio are in ``test_semantic_audio.py``.
+one that answers Finalize a few chunks later, so the timing of each case is exact. The same cases with real
+models and audio are in ``test_semantic_audio.py``.
 """
 
 from __future__ import annotations
