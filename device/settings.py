@@ -190,9 +190,10 @@ class Settings(BaseSettings):
         "('add three cartons of') wait up to semantic_open_silence_s. Off: end_silence_s alone ends a command.",
     )
     semantic_pause_s: float = Field(
-        default=0.2,
+        default=0.1,
         gt=0,
-        description="Pause after a complete command at which Deepgram is asked for its final transcript (seconds).",
+        description="Pause at which Deepgram is asked for the final transcript of the words so far (seconds), "
+        "unless they stop mid-phrase; its answer, judged in turn, ends the turn or holds it open.",
     )
     semantic_hold_s: float = Field(
         default=0.35,

@@ -165,7 +165,7 @@ def judge(text: str, command: Command, closers: Closers, *, min_confidence: floa
 class SemanticConfig:
     """Pauses, seconds of silence as the endpointer counts it."""
 
-    pause_s: float = 0.2
+    pause_s: float = 0.1
     hold_s: float = 0.35
     end_silence_s: float = 0.5
     open_silence_s: float = 1.0

@@ -248,7 +248,7 @@ def test_a_pause_waits_for_its_draft_while_a_stale_one_is_still_busy(store: Stor
 
 def test_online_finalize_goes_at_the_pause_though_the_last_interim_stops_mid_phrase(store: Store) -> None:
     """Interim words lag the audio: at the pause the last interim is "... to the" (mid-phrase). Finalize still
-    goes at 0.2 s of pause; its final is the whole command, answered five chunks later, and ends the turn early."""
+    goes at 0.1 s of pause; its final is the whole command, answered five chunks later, and ends the turn early."""
     stt = StreamingStt(
         hear=lambda fed: WHOLE,
         interim=words_by_chunk((0, "add three cartons of oat milk to the"), (52, WHOLE)),
@@ -256,9 +256,9 @@ def test_online_finalize_goes_at_the_pause_though_the_last_interim_stops_mid_phr
     )
     result = listen(store, stt, script((QUIET, 5), (SPEECH, 40), (QUIET, 40)))
     assert result is not None and result.endpoint.reason == "semantic"
-    assert stt.calls == [("finalize", 45 + 7)]  # 0.2 s: 7 chunks of pause
-    # answered 5 chunks after it and read at the next chunk: past the hold
-    assert result.endpoint.delay_s == pytest.approx(13 * C)
+    assert stt.calls == [("finalize", 45 + 4)]  # 0.1 s: 4 chunks of pause
+    # answered 5 chunks after it and read at the next chunk; the turn ends once the pause reaches the hold
+    assert result.endpoint.delay_s == pytest.approx(11 * C)
     assert result.transcript == WHOLE and result.status == "applied" and changes(store) == 1
 
 
