@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from device.inventory.catalog import Catalogue
-from device.memory import HeapTrimmer, libc_trim
+from device.memory import HeapTrimmer, libc_trim, limit_arenas
 from device.pipeline.events import EventBus
 from device.protocols import Audio, Microphone, Speaker
 from device.settings import Settings
@@ -50,6 +50,7 @@ class Unit:
     heap: HeapTrimmer = field(init=False)
 
     def __post_init__(self) -> None:
+        limit_arenas()  # before any model allocates from a worker thread
         self.heap = HeapTrimmer(libc_trim())
         self.bus.subscribe(self.heap.on_event)
 

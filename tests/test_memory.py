@@ -1,4 +1,5 @@
-"""Heap trimming after each reply: on the bus, off the event loop, one at a time, and harmless without glibc."""
+"""Heap trimming after each reply: on the bus, off the event loop, one at a time, and harmless without glibc;
+the cap on malloc arenas."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import asyncio
 import threading
 from pathlib import Path
 
+import pytest
+
 from device.app import Unit
-from device.memory import HeapTrimmer, libc_trim
+from device.memory import HeapTrimmer, libc_trim, limit_arenas
 from device.pipeline.events import EventBus, ReplyDone, ReplyStarted, StateChanged
 from device.settings import load_settings
 
@@ -61,3 +64,10 @@ def test_trims_are_spaced_so_commands_rarely_pay_for_them() -> None:
     for _ in range(9):
         trimmer.on_event(ReplyDone(text="Okay."))  # outside a loop: each trim runs here
     assert trimmer.count == 3  # replies 1, 5 and 9
+
+
+def test_the_arena_cap_is_set_unless_the_environment_sets_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert limit_arenas() is True  # glibc accepts the cap
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_arenas() is False  # the operator's choice stands
