@@ -1,11 +1,12 @@
 """Benchmark of the unit's page: what it adds to the idle daemon, and how soon a heard command reaches a browser.
 
-    .venv/bin/python tools/bench_page.py [--seconds 60] [--rounds 2] [--events 200] [--played 1800]
+    .venv/bin/python tools/bench_page.py [--rounds 2] [--events 200] [--played 1800]
 
-1. Idle CPU and peak RSS: ``larder run --realtime`` over kitchen noise (no command in it), alternately with the
-   page off (``LARDER_WEB_ENABLED=false``) and on with headless Chromium showing Live (its WebSocket gets the
-   microphone level every second; Stock, Journal and Unit are each opened once). CPU is the daemon's own
-   utime+stime from /proc over ``--seconds`` after warm-up; peak RSS is its VmHWM.
+1. The idle daemon's CPU and peak RSS: ``larder run`` playing ``--played`` seconds of kitchen noise (no command
+   in it) at full speed, alternately with the page off (``LARDER_WEB_ENABLED=false``) and on with headless
+   Chromium on Unit (its WebSocket gets the microphone level for every second of audio). CPU is the daemon's own
+   utime+stime from /proc, from its first event (models warm) to its exit, so per second of audio it is what the
+   page adds to a unit idling in real time, without the scheduling noise of a real-time run; peak RSS is VmHWM.
 2. The page's own work: ``--played`` seconds of the same noise played at full speed through a microphone loop,
    alone and with the level meter, the page and Chromium on Unit showing every level pushed over its WebSocket
    (no models and no clock, so the page's work per second of audio is not lost in the noise of an idle daemon;
@@ -27,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from selenium.common.exceptions import WebDriverException
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -56,34 +59,37 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def idle_run(scratch: Path, wav: Path, *, page: bool, seconds: float) -> tuple[float, float]:
-    """CPU share of one core and peak RSS (MB) of an idle daemon, the page on or off."""
+def daemon_run(scratch: Path, wav: Path, *, page: bool) -> tuple[float, float, int]:
+    """``larder run`` playing ``wav`` at full speed, the page off or on with Chromium on Unit: the daemon's CPU
+    seconds from its first event (models warm) to its exit, its peak RSS (MB), and the level updates shown."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LARDER_")}
     env |= {
         "LARDER_DATA_DIR": str(scratch / "data"), "LARDER_ENV_FILE": str(scratch / "none.env"),
         "LARDER_WEB_HOST": "127.0.0.1", "LARDER_WEB_PORT": "0", "LARDER_GPIO": "false", "LARDER_STT": "whisper",
         "LARDER_WEB_ENABLED": "true" if page else "false",
     }  # fmt: skip
-    daemon = Larder(["run", "--json", "--realtime", "--input", str(wav)], env, cwd=REPO)
+    daemon = Larder(["run", "--json", "--input", str(wav)], env, cwd=REPO)
     browser = None
+    shown = 0
     try:
-        wait_for(lambda: daemon.stdout, 240, "the pipeline")  # its first event: models warm, listening
         if page:
-            base = daemon.url(timeout_s=60.0)
+            base = daemon.url(timeout_s=240.0)
             browser = chromium()
-            browser.get(base + "/")
-            wait_for(lambda: browser.execute_script("return document.body.dataset.live") == "up", what="live")
-        time.sleep(5.0)  # settle after warm-up
-        start = cpu_s(daemon.proc.pid)
-        time.sleep(seconds)
-        used = cpu_s(daemon.proc.pid) - start
-        if (
-            browser is not None
-        ):  # then each page once (the Unit page runs the doctor's checks), for the peak RSS
-            for path in ("/stock", "/journal", "/unit"):
-                browser.get(base + path)
-            time.sleep(15.0)
-        return used / seconds, peak_rss_mb(daemon.proc.pid)
+            browser.get(base + "/unit")
+            browser.execute_script(_COUNT_LEVELS)
+        wait_for(lambda: daemon.stdout, 240, "the pipeline")  # its first event: models warm, listening
+        start = last = cpu_s(daemon.proc.pid)
+        rss = 0.0
+        while daemon.proc.poll() is None:
+            try:
+                last, peak = cpu_s(daemon.proc.pid), peak_rss_mb(daemon.proc.pid)
+                rss = max(rss, peak) if peak == peak else rss  # a process that is exiting has no VmHWM
+                if browser is not None:
+                    shown = int(browser.execute_script("return window.levels"))
+            except (FileNotFoundError, ProcessLookupError, WebDriverException):
+                break
+            time.sleep(0.05)
+        return last - start, rss, shown
     finally:
         if browser is not None:
             close(browser)
@@ -184,7 +190,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument(
@@ -202,8 +207,6 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="larder-bench-page-") as scratch_name:
         scratch = Path(scratch_name)
-        wav = scratch / "kitchen.wav"
-        write_wav(wav, speech.kitchen_noise(args.seconds + 120.0), SAMPLE_RATE)
         played = scratch / "played.wav"
         write_wav(played, speech.kitchen_noise(args.played), SAMPLE_RATE)
         work: dict[bool, list[float]] = {False: [], True: []}
@@ -222,27 +225,28 @@ def main() -> int:
             f"  {statistics.mean(work[False]):.3f} s vs {statistics.mean(work[True]):.3f} s of CPU: the page adds "
             f"{added * 1e3:.3f} ms per second of audio, {added * 100:.3f}% of a core"
         )
-        results: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+        daemon: dict[bool, list[tuple[float, float, int]]] = {False: [], True: []}
         for n in range(args.rounds):
             for page in (False, True):
-                share, rss = idle_run(scratch / f"{n}-{page}", wav, page=page, seconds=args.seconds)
-                results[page].append((share, rss))
+                used, rss, levels = daemon_run(scratch / f"{n}-{page}", played, page=page)
+                daemon[page].append((used, rss, levels))
                 print(
-                    f"  round {n + 1}, page {'on ' if page else 'off'}: {share * 100:.2f}% of a core, "
-                    f"peak RSS {rss:.0f} MB (load average {loadavg()})",
+                    f"  round {n + 1}, page {'on ' if page else 'off'}: {used:.2f} s of CPU"
+                    f"{f', {levels} level updates shown' if page else ''}, peak RSS {rss:.0f} MB "
+                    f"(load average {loadavg()})",
                     flush=True,
                 )
-    off = [s for s, _ in results[False]]
-    on = [s for s, _ in results[True]]
-    pairs = [b - a for a, b in zip(off, on, strict=True)]
-    spread = statistics.stdev(off) * 100 if len(off) > 1 else float("nan")
-    rss_off = statistics.mean(r for _, r in results[False])
-    rss_on = statistics.mean(r for _, r in results[True])
-    print(f"idle daemon over kitchen noise, {args.seconds:g} s x {args.rounds} rounds each:")
+    off = [u for u, _, _ in daemon[False]]
+    on = [u for u, _, _ in daemon[True]]
+    pairs = [(b - a) / args.played for a, b in zip(off, on, strict=True)]
+    rss_off = statistics.mean(r for _, r, _ in daemon[False])
+    rss_on = statistics.mean(r for _, r, _ in daemon[True])
     print(
-        f"  CPU: page off {statistics.mean(off) * 100:.2f}%, on {statistics.mean(on) * 100:.2f}% of a core: the "
-        f"page adds {statistics.mean(pairs) * 100:+.2f}% (rounds {', '.join(f'{d * 100:+.2f}' for d in pairs)}); "
-        f"the page-off runs alone differ by {spread:.2f}% (standard deviation)"
+        f"the idle daemon over {args.played:g} s of kitchen noise at full speed, {args.rounds} rounds each:"
+    )
+    print(
+        f"  CPU: page off {statistics.mean(off):.2f} s, on {statistics.mean(on):.2f} s: the page adds "
+        f"{statistics.mean(pairs) * 100:+.3f}% of a core (rounds {', '.join(f'{d * 100:+.3f}' for d in pairs)})"
     )
     print(
         f"  peak RSS: page off {rss_off:.0f} MB, on {rss_on:.0f} MB: the page adds {rss_on - rss_off:+.0f} MB"
