@@ -24,6 +24,7 @@ from typing import Any
 from cloud_sync.errors import CredentialsRefused, NotProvisioned
 from cloud_sync.remote import RemoteStore, Session
 from device.errors import SyncError
+from device.files import write_atomic
 
 CREDENTIALS_FILE = "credentials.json"
 REFRESH_MARGIN_S = 60
@@ -55,22 +56,8 @@ def load_session(path: Path) -> Session | None:
 
 
 def save_session(path: Path, session: Session) -> None:
-    """Write the credentials durably: 0600 temp file, fsync, rename over the old file, fsync the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, json.dumps(asdict(session)).encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    """Write the credentials durably and readable by the service's user only (0600)."""
+    write_atomic(path, json.dumps(asdict(session)).encode(), mode=0o600)
 
 
 @contextlib.contextmanager

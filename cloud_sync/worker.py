@@ -34,6 +34,7 @@ from cloud_sync.errors import RemoteUnavailable, RequestRejected, TokenRefused
 from cloud_sync.identity import Identity, credentials_path, make_remote
 from cloud_sync.remote import Rejection, RemoteStore
 from device import __version__
+from device.connectivity import Link
 from device.errors import LarderError
 from device.inventory.catalog import Catalogue
 
@@ -135,6 +136,8 @@ class SyncWorker:
         self.backoff = (backoff_base_s, backoff_cap_s)
         self._nudge = asyncio.Event()
         self._last_success_write = 0.0
+        #: whether the cloud answers; ``link.on_change`` hears when it stops and when it answers again
+        self.link = Link()
 
     def nudge(self) -> None:
         """Start the next pass now (e.g. a new journal event). Call from the event loop's thread."""
@@ -148,10 +151,12 @@ class SyncWorker:
                 report = await self.sync_once()
                 attempt = 0
                 delay = 0.0 if report.backlog else self.settings.sync_interval_s
+                self.link.record(None)
             except (RemoteUnavailable, TokenRefused) as exc:
                 attempt += 1
                 delay = backoff_delay(attempt, self.rng, *self.backoff)
                 log.info("sync offline (%s); next try in %.1f s", exc.message, delay)
+                self.link.record(exc.message)
             except LarderError as exc:
                 attempt += 1
                 delay = backoff_delay(attempt, self.rng, self.settings.sync_interval_s, self.backoff[1])

@@ -116,10 +116,24 @@ class Unit:
             self._catalogue_listeners.append(readings.set_catalogue)
         local = WhisperSpeechToText(self.whisper, self.catalogue, accept=accept, readings=readings)
         engine = build_speech_to_text(self.settings, self.catalogue, local)
+        link = getattr(engine, "link", None)
+        if (
+            link is not None
+        ):  # Deepgram with Whisper behind it: the page and the LEDs hear when it stops answering
+            link.on_change = self.connectivity("speech")
         self._catalogue_listeners.append(engine.set_catalogue)
         if hasattr(engine, "close"):
             self._closers.append(engine.close)
         return engine
+
+    def connectivity(self, part: str) -> Callable[[bool, str], None]:
+        """A ``Link.on_change`` that publishes ``Connectivity`` for ``part`` on the bus (from the loop's thread)."""
+        from device.pipeline.events import Connectivity
+
+        def changed(online: bool, reason: str) -> None:
+            self.bus.publish(Connectivity(part=part, online=online, reason=reason))
+
+        return changed
 
     @cached_property
     def vad(self) -> Any:
@@ -390,6 +404,7 @@ def _sync_task(unit: Unit, group: asyncio.TaskGroup) -> asyncio.Task[None] | Non
     worker = SyncWorker(
         unit.store, make_remote(unit.settings), unit.settings, on_catalogue=unit.catalogue_changed
     )
+    worker.link.on_change = unit.connectivity("sync")
 
     def nudge(event: Event) -> None:
         if isinstance(event, Outcome) and event.event_id:

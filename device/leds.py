@@ -23,6 +23,7 @@ from gpiozero.exc import BadPinFactory, GPIOZeroError, PinFactoryFallback, PinPW
 from device.errors import GpioError
 from device.gpio import warn_no_gpio
 from device.pipeline.events import (
+    Connectivity,
     ErrorEvent,
     Event,
     EventBus,
@@ -101,13 +102,15 @@ class LightModel:
 
     ``StateChanged`` is authoritative; ``Wake``/``Listening`` mean listening, the end of speech or a
     transcript mean thinking, a reply means speaking, and the end of a reply returns to the rest state (idle,
-    offline, muted or error: the last one announced). An ``ErrorEvent`` is shown briefly without changing the
+    offline, muted or error: the last one announced; idle is offline while a ``Connectivity`` event says a cloud
+    part does not answer). An ``ErrorEvent`` is shown briefly without changing the
     underlying state.
     """
 
     def __init__(self) -> None:
         self.rest = IDLE
         self.current = IDLE
+        self.offline: set[str] = set()  # cloud parts not answering: the unit rests "offline", not "idle"
 
     def feed(self, event: Event) -> Show | None:
         if isinstance(event, ErrorEvent):
@@ -119,13 +122,21 @@ class LightModel:
         return Show(state)
 
     def _state_after(self, event: Event) -> str | None:
+        if isinstance(event, Connectivity):
+            (self.offline.discard if event.online else self.offline.add)(event.part)
+            if self.rest not in (IDLE, OFFLINE):
+                return None
+            resting, before = self.current == self.rest, self.rest
+            self.rest = OFFLINE if self.offline else IDLE
+            return self.rest if resting and self.rest != before else None
         if isinstance(event, StateChanged):
             if event.state not in STATES:
                 log.warning("unknown unit state %r; the light ignores it", event.state)
                 return None
-            if event.state in REST_STATES:
-                self.rest = event.state
-            return event.state
+            state = OFFLINE if event.state == IDLE and self.offline else event.state
+            if state in REST_STATES:
+                self.rest = state
+            return state
         if isinstance(event, Wake | Listening):
             return LISTENING
         if isinstance(event, SpeechEnd):

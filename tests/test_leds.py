@@ -29,6 +29,7 @@ from device.leds import (
 )
 from device.pipeline.events import (
     CommandResolved,
+    Connectivity,
     ErrorEvent,
     Event,
     EventBus,
@@ -86,6 +87,31 @@ SEQUENCES: list[tuple[str, list[Event], list[str | None]]] = [
             ReplyDone(text="y"),
         ],
         [OFFLINE, LISTENING, OFFLINE, IDLE, IDLE],
+    ),
+    (
+        "a cloud part offline makes idle offline until every part answers again",
+        [
+            Connectivity(part="sync", online=False, reason="timeout"),
+            Connectivity(part="speech", online=False, reason="dns"),
+            wake(),
+            ReplyDone(text="x"),
+            Connectivity(part="sync", online=True),
+            StateChanged(state=IDLE),
+            Connectivity(part="speech", online=True),
+        ],
+        [OFFLINE, None, LISTENING, OFFLINE, None, OFFLINE, IDLE],
+    ),
+    (
+        "going offline while busy or muted waits for the rest state",
+        [
+            wake(),
+            Connectivity(part="speech", online=False, reason="timeout"),
+            ReplyDone(text="x"),
+            StateChanged(state=MUTED),
+            Connectivity(part="speech", online=True),
+            StateChanged(state=IDLE),
+        ],
+        [LISTENING, None, OFFLINE, MUTED, None, IDLE],
     ),
     ("error is transient", [wake(), ErrorEvent(code="stt", message="no")], [LISTENING, ERROR]),
     ("persistent error", [StateChanged(state=ERROR), ReplyDone(text="x")], [ERROR, ERROR]),

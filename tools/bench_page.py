@@ -1,13 +1,16 @@
 """Benchmark of the unit's page: what it adds to the idle daemon, and how soon a heard command reaches a browser.
 
-    .venv/bin/python tools/bench_page.py [--seconds 60] [--rounds 2] [--events 200]
+    .venv/bin/python tools/bench_page.py [--rounds 2] [--events 200] [--played 1800]
 
-1. Idle CPU and peak RSS: ``larder run --realtime`` over kitchen noise (no command in it), alternately with the
-   page off (``LARDER_WEB_ENABLED=false``) and on with headless Chromium showing Live (its WebSocket gets the
-   microphone level every second; Stock, Journal and Unit are each opened once). CPU is the daemon's own
-   utime+stime from /proc over ``--seconds`` after warm-up; peak RSS is its VmHWM.
-2. The page's own part: a real-time microphone loop over the same noise, alone and with the level meter, the page
-   and Chromium on Live (no models, so what the page adds is not lost in their noise).
+1. The idle daemon's CPU and peak RSS: ``larder run`` playing ``--played`` seconds of kitchen noise (no command
+   in it) at full speed, alternately with the page off (``LARDER_WEB_ENABLED=false``) and on with headless
+   Chromium on Unit (its WebSocket gets the microphone level for every second of audio). CPU is the daemon's own
+   utime+stime from /proc, from its first event (models warm) to its exit, so per second of audio it is what the
+   page adds to a unit idling in real time, without the scheduling noise of a real-time run; peak RSS is VmHWM.
+2. The page's own work: ``--played`` seconds of the same noise played at full speed through a microphone loop,
+   alone and with the level meter, the page and Chromium on Unit showing every level pushed over its WebSocket
+   (no models and no clock, so the page's work per second of audio is not lost in the noise of an idle daemon;
+   at idle the page runs no timer but its WebSocket heartbeat every 30 s, so this is its idle cost).
 3. Transcript to browser: the page served in-process, Chromium on Live; ``--events`` ``transcript`` events are
    published one after another, and the time from publishing to the browser showing the words (a
    MutationObserver's ``Date.now()``; same machine clock) is summarised.
@@ -25,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from selenium.common.exceptions import WebDriverException
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -54,77 +59,91 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def idle_run(scratch: Path, wav: Path, *, page: bool, seconds: float) -> tuple[float, float]:
-    """CPU share of one core and peak RSS (MB) of an idle daemon, the page on or off."""
+def daemon_run(scratch: Path, wav: Path, *, page: bool) -> tuple[float, float, int]:
+    """``larder run`` playing ``wav`` at full speed, the page off or on with Chromium on Unit: the daemon's CPU
+    seconds from its first event (models warm) to its exit, its peak RSS (MB), and the level updates shown."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LARDER_")}
     env |= {
         "LARDER_DATA_DIR": str(scratch / "data"), "LARDER_ENV_FILE": str(scratch / "none.env"),
         "LARDER_WEB_HOST": "127.0.0.1", "LARDER_WEB_PORT": "0", "LARDER_GPIO": "false", "LARDER_STT": "whisper",
         "LARDER_WEB_ENABLED": "true" if page else "false",
     }  # fmt: skip
-    daemon = Larder(["run", "--json", "--realtime", "--input", str(wav)], env, cwd=REPO)
+    daemon = Larder(["run", "--json", "--input", str(wav)], env, cwd=REPO)
     browser = None
+    shown = 0
     try:
-        wait_for(lambda: daemon.stdout, 240, "the pipeline")  # its first event: models warm, listening
         if page:
-            base = daemon.url(timeout_s=60.0)
+            base = daemon.url(timeout_s=240.0)
             browser = chromium()
-            browser.get(base + "/")
-            wait_for(lambda: browser.execute_script("return document.body.dataset.live") == "up", what="live")
-        time.sleep(5.0)  # settle after warm-up
-        start = cpu_s(daemon.proc.pid)
-        time.sleep(seconds)
-        used = cpu_s(daemon.proc.pid) - start
-        if (
-            browser is not None
-        ):  # then each page once (the Unit page runs the doctor's checks), for the peak RSS
-            for path in ("/stock", "/journal", "/unit"):
-                browser.get(base + path)
-            time.sleep(15.0)
-        return used / seconds, peak_rss_mb(daemon.proc.pid)
+            browser.get(base + "/unit")
+            browser.execute_script(_COUNT_LEVELS)
+        wait_for(lambda: daemon.stdout, 240, "the pipeline")  # its first event: models warm, listening
+        start = last = cpu_s(daemon.proc.pid)
+        rss = 0.0
+        while daemon.proc.poll() is None:
+            try:
+                last, peak = cpu_s(daemon.proc.pid), peak_rss_mb(daemon.proc.pid)
+                rss = max(rss, peak) if peak == peak else rss  # a process that is exiting has no VmHWM
+                if browser is not None:
+                    shown = int(browser.execute_script("return window.levels"))
+            except (FileNotFoundError, ProcessLookupError, WebDriverException):
+                break
+            time.sleep(0.05)
+        return last - start, rss, shown
     finally:
         if browser is not None:
             close(browser)
         daemon.stop()
 
 
-async def _consume(microphone: Any, seconds: float) -> float:
-    """Process CPU seconds spent taking ``seconds`` of real-time chunks from ``microphone``."""
-    started, end = time.process_time(), time.monotonic() + seconds
+async def _played(microphone: Any) -> float:
+    """Process CPU seconds spent taking every chunk of ``microphone`` as fast as it gives them (the loop turns once
+    a chunk, so the page's sockets are served as they would be between real chunks)."""
+    started = time.process_time()
     async for _ in microphone.chunks():
-        if time.monotonic() > end:
-            break
+        await asyncio.sleep(0)
     return time.process_time() - started
 
 
-def machinery_cpu(wav: Path, seconds: float, *, page: bool) -> float:
-    """CPU share of one core of a real-time microphone loop alone, or with the page's part in it (the level meter,
-    the page served, Chromium on Live with its WebSocket): the page's own cost without the models' noise."""
+def page_work(wav: Path, *, page: bool) -> tuple[float, int]:
+    """CPU seconds to play ``wav`` through a microphone loop alone, or with the page's part in it (the level
+    meter, the page served, Chromium on the Unit page showing every level pushed over its WebSocket); and how many
+    level updates the browser showed."""
     from device.audio.level import LevelMeter
     from device.audio.wav import WavMicrophone
     from device.web.server import open_page
     from tests.web.conftest import make_unit
 
-    async def run(scratch: Path) -> float:
+    async def run(scratch: Path) -> tuple[float, int]:
         unit = make_unit(scratch / "data")
-        microphone: Any = WavMicrophone(wav, realtime=True)
+        microphone: Any = WavMicrophone(wav, tail_silence_s=0.0)
         server = browser = None
+        shown = 0
         if page:
             microphone = LevelMeter(microphone, unit.bus)
             server = await open_page(unit)
+            assert server is not None and server.url is not None
             browser = await asyncio.to_thread(chromium)
-            await asyncio.to_thread(browser.get, server.url)
+            await asyncio.to_thread(browser.get, server.url + "unit")
             await asyncio.sleep(3.0)
-        used = await _consume(microphone, seconds)
+            await asyncio.to_thread(browser.execute_script, _COUNT_LEVELS)
+        used = await _played(microphone)
         if browser is not None:
+            await asyncio.sleep(2.0)  # the last pushes arrive
+            shown = int(await asyncio.to_thread(browser.execute_script, "return window.levels"))
             await asyncio.to_thread(close, browser)
         if server is not None:
             await server.stop()
         unit.close()
-        return used / seconds
+        return used, shown
 
     with tempfile.TemporaryDirectory() as scratch:
         return asyncio.run(run(Path(scratch)))
+
+
+_COUNT_LEVELS = """window.levels = 0;
+new MutationObserver(() => { window.levels += 1; })
+  .observe(document.getElementById("mic"), {childList: true, characterData: true, subtree: true});"""
 
 
 def transcript_latency(events: int) -> list[float]:
@@ -171,9 +190,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--events", type=int, default=200)
+    parser.add_argument(
+        "--played", type=float, default=1800.0, help="seconds of audio for the page's own work"
+    )
     args = parser.parse_args()
     if missing():
         print(f"bench_page: {missing()}", file=sys.stderr)
@@ -186,35 +207,46 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="larder-bench-page-") as scratch_name:
         scratch = Path(scratch_name)
-        wav = scratch / "kitchen.wav"
-        write_wav(wav, speech.kitchen_noise(args.seconds + 120.0), SAMPLE_RATE)
-        alone: dict[bool, list[float]] = {False: [], True: []}
+        played = scratch / "played.wav"
+        write_wav(played, speech.kitchen_noise(args.played), SAMPLE_RATE)
+        work: dict[bool, list[float]] = {False: [], True: []}
+        shown = 0
         for _ in range(args.rounds):
             for page in (False, True):
-                alone[page].append(machinery_cpu(wav, args.seconds, page=page))
-        bare, with_page = statistics.mean(alone[False]), statistics.mean(alone[True])
+                used, levels = page_work(played, page=page)
+                work[page].append(used)
+                shown = max(shown, levels)
+        added = (statistics.mean(work[True]) - statistics.mean(work[False])) / args.played
         print(
-            f"the page's own part, a real-time microphone loop alone vs with it (load average {loadavg()}):"
+            f"the page's own work: {args.played:g} s of microphone audio played at full speed, alone vs through the "
+            f"level meter, the page and Chromium on Unit ({shown} level updates shown; load average {loadavg()}):"
         )
-        added = (with_page - bare) * 100
-        print(f"  {bare * 100:.3f}% vs {with_page * 100:.3f}% of a core: the page adds {added:+.3f}%")
-        results: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+        print(
+            f"  {statistics.mean(work[False]):.3f} s vs {statistics.mean(work[True]):.3f} s of CPU: the page adds "
+            f"{added * 1e3:.3f} ms per second of audio, {added * 100:.3f}% of a core"
+        )
+        daemon: dict[bool, list[tuple[float, float, int]]] = {False: [], True: []}
         for n in range(args.rounds):
             for page in (False, True):
-                share, rss = idle_run(scratch / f"{n}-{page}", wav, page=page, seconds=args.seconds)
-                results[page].append((share, rss))
+                used, rss, levels = daemon_run(scratch / f"{n}-{page}", played, page=page)
+                daemon[page].append((used, rss, levels))
                 print(
-                    f"  round {n + 1}, page {'on ' if page else 'off'}: {share * 100:.2f}% of a core, "
-                    f"peak RSS {rss:.0f} MB (load average {loadavg()})",
+                    f"  round {n + 1}, page {'on ' if page else 'off'}: {used:.2f} s of CPU"
+                    f"{f', {levels} level updates shown' if page else ''}, peak RSS {rss:.0f} MB "
+                    f"(load average {loadavg()})",
                     flush=True,
                 )
-    off = statistics.mean(s for s, _ in results[False])
-    on = statistics.mean(s for s, _ in results[True])
-    rss_off = statistics.mean(r for _, r in results[False])
-    rss_on = statistics.mean(r for _, r in results[True])
-    print(f"idle daemon over kitchen noise, {args.seconds:g} s x {args.rounds} rounds each:")
+    off = [u for u, _, _ in daemon[False]]
+    on = [u for u, _, _ in daemon[True]]
+    pairs = [(b - a) / args.played for a, b in zip(off, on, strict=True)]
+    rss_off = statistics.mean(r for _, r, _ in daemon[False])
+    rss_on = statistics.mean(r for _, r, _ in daemon[True])
     print(
-        f"  CPU: page off {off * 100:.2f}%, on {on * 100:.2f}% of a core: the page adds {(on - off) * 100:+.2f}%"
+        f"the idle daemon over {args.played:g} s of kitchen noise at full speed, {args.rounds} rounds each:"
+    )
+    print(
+        f"  CPU: page off {statistics.mean(off):.2f} s, on {statistics.mean(on):.2f} s: the page adds "
+        f"{statistics.mean(pairs) * 100:+.3f}% of a core (rounds {', '.join(f'{d * 100:+.3f}' for d in pairs)})"
     )
     print(
         f"  peak RSS: page off {rss_off:.0f} MB, on {rss_on:.0f} MB: the page adds {rss_on - rss_off:+.0f} MB"

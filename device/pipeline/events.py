@@ -176,6 +176,17 @@ class StoreChanged(Event):
     catalogue: bool = False
 
 
+@dataclass(frozen=True, kw_only=True)
+class Connectivity(Event):
+    """A cloud part went offline or came back: ``part`` is "speech" (Deepgram, Whisper answering meanwhile) or
+    "sync" (Supabase, the journal waiting); ``reason`` says why it is offline, in a few words."""
+
+    kind: ClassVar[str] = "connectivity"
+    part: str
+    online: bool
+    reason: str = ""
+
+
 Subscriber = Callable[[Event], None]
 
 

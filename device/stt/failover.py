@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from device.connectivity import Link
 from device.errors import ConfigError, SttError
 from device.inventory.catalog import Catalogue
 from device.protocols import Audio, FinalizingSession, SpeechToText, SttSession, Transcript
@@ -45,8 +46,13 @@ class FailoverSpeechToText:
         self.fallback = fallback
         self.breaker = breaker
         self.clock = clock
-        #: why the primary last failed (a ``DeepgramError.kind``), for status and doctor; None after a success
-        self.last_failure: str | None = None
+        #: whether the primary answers; ``link.on_change`` hears when it stops and when it answers again
+        self.link = Link()
+
+    @property
+    def last_failure(self) -> str | None:
+        """Why the primary last failed (a ``DeepgramError.kind``), for status and doctor; None after a success."""
+        return self.link.reason
 
     def set_catalogue(self, catalogue: Catalogue) -> None:
         self.primary.set_catalogue(catalogue)
@@ -104,7 +110,7 @@ class FailoverSession:
                     await self.switch(exc)
                 else:
                     self._owner.breaker.record_success(self._owner.clock())
-                    self._owner.last_failure = None
+                    self._owner.link.record(None)
                     return transcript
             if self.fallback is None:
                 raise SttError("no speech-to-text engine was started for this command")
@@ -125,7 +131,7 @@ class FailoverSession:
                 await self.switch(exc)
             return None
         self._owner.breaker.record_success(self._owner.clock())
-        self._owner.last_failure = None
+        self._owner.link.record(None)
         return transcript
 
     async def abort(self) -> None:
@@ -142,7 +148,8 @@ class FailoverSession:
         if not isinstance(exc, SttError):
             log.exception("speech: %s raised unexpectedly", owner.primary.name, exc_info=exc)
         owner.breaker.record_failure(owner.clock(), trip=bool(getattr(exc, "permanent", False)))
-        owner.last_failure = self.failure = kind
+        owner.link.record(kind)
+        self.failure = kind
         log.warning(
             "speech: %s failed (%s: %s); %s answers this command (circuit %s)",
             owner.primary.name,

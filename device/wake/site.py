@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from device.errors import WakeError
+from device.files import write_atomic
 from device.protocols import SAMPLE_RATE, Audio, WakeHit
 from device.settings import Sensitivity, Settings
 from device.wake.detector import MicroWakeWordDetector, Transcribe, WakeCheck, whisper_transcriber
@@ -83,10 +83,7 @@ class SiteResult:
         """Write the result to the data folder (replacing the last one, atomically)."""
         path = data_dir / RESULT_FILE
         try:
-            data_dir.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".tmp")
-            partial.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
-            os.replace(partial, path)
+            write_atomic(path, (json.dumps(self.to_json(), indent=1) + "\n").encode())
         except OSError as exc:
             raise WakeError(
                 f"cannot save the wake test result in {data_dir}: {exc.strerror or exc}",

@@ -1,9 +1,9 @@
 """The live feed: what the page shows of the pipeline, kept from the event bus and pushed to every open page.
 
-``LiveFeed.on_event`` subscribes to the bus like the LEDs do. It keeps the unit's state, the words being heard,
-the last 20 commands with what was done (transcript, command, outcome, reply), the microphone level and
-today's wakes and turned-down wake checks, and forwards each event as JSON to the queue of every connected
-WebSocket. Nothing here reads another component: only events.
+``LiveFeed.on_event`` subscribes to the bus like the LEDs do. It keeps the unit's state and which cloud parts
+are offline, the words being heard, the last 20 commands with what was done (transcript, command, outcome,
+reply), the microphone level and today's wakes and turned-down wake checks, and forwards each event as JSON to
+the queue of every connected WebSocket. Nothing here reads another component: only events.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ _PUSHED = frozenset(
         "error",
         "store_changed",
         "mic_level",
+        "connectivity",
     }
 )
 
@@ -79,6 +80,8 @@ class LiveFeed:
         self.mic: ev.MicLevel | None = None
         self.wakes_today = 0
         self.checks_down_today = 0
+        #: cloud parts not answering ("speech", "sync") and why
+        self.offline: dict[str, str] = {}
         self._day = self._today()
         self._current: Entry | None = None
         self._clients: set[asyncio.Queue[str]] = set()
@@ -111,6 +114,11 @@ class LiveFeed:
                 self.checks_down_today += not event.accepted
             case ev.MicLevel():
                 self.mic = event
+            case ev.Connectivity():
+                if event.online:
+                    self.offline.pop(event.part, None)
+                else:
+                    self.offline[event.part] = event.reason
             case ev.Listening():
                 self.heard = ""
                 self._current = Entry(at=self._stamp())
@@ -131,6 +139,11 @@ class LiveFeed:
                     replace(entry, status=event.status, reply=event.reply, event_id=event.event_id)
                 )
                 self._current = None
+
+    @property
+    def shown_state(self) -> str:
+        """The state a page shows: "offline" while idle with a cloud part not answering."""
+        return "offline" if self.state == "idle" and self.offline else self.state
 
     # --- pages ---
     def connect(self) -> asyncio.Queue[str]:

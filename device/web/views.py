@@ -38,7 +38,9 @@ def _live_values(page: Page) -> dict[str, Any]:
     pending = page.dialogue.pending
     question = page.dialogue.question() if pending is not None else None
     return {
-        "state": page.feed.state,
+        "state": page.feed.shown_state,
+        "rest": page.feed.state,
+        "offline": dict(page.feed.offline),
         "heard": page.feed.heard,
         "recent": list(page.feed.recent),
         "question": question,

@@ -125,6 +125,8 @@ def test_breaker_skips_deepgram_after_repeated_failures_then_probes_it_again(
         breaker=CircuitBreaker(failure_threshold=2, cooldown_s=30),
         clock=lambda: now[0],
     )
+    told: list[tuple[bool, str]] = []
+    stt.link.on_change = lambda online, reason: told.append((online, reason))
     deepgram.script = Script(segments=SCRIPTED, reject=429)
     for _ in range(2):
         assert asyncio.run(stream(stt, command_audio)).engine.startswith("whisper")
@@ -138,6 +140,7 @@ def test_breaker_skips_deepgram_after_repeated_failures_then_probes_it_again(
     deepgram.reset(Script(segments=SCRIPTED))
     transcript = asyncio.run(stream(stt, command_audio))
     assert transcript.engine == "deepgram" and stt.breaker.state is BreakerState.CLOSED
+    assert told == [(False, "rate_limit"), (True, "")]  # once offline, once back: not on every failure
 
 
 def test_a_rejected_key_opens_the_circuit_at_once(

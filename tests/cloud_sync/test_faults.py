@@ -103,6 +103,7 @@ def test_server_away_and_back_twenty_times_while_the_kitchen_works(cloud: Cloud,
 
     async def scenario() -> int:
         worker = SyncWorker(store, cloud.remote(), settings, rng=rng, backoff_base_s=0.02, backoff_cap_s=0.2)
+        worker.link.on_change = lambda online, reason: told.append((online, reason))
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop))
         outages = 0
@@ -127,5 +128,9 @@ def test_server_away_and_back_twenty_times_while_the_kitchen_works(cloud: Cloud,
         await asyncio.wait_for(task, 10)
         return outages
 
+    told: list[tuple[bool, str]] = []
     assert asyncio.run(scenario()) == 20
     assert_converged(cloud, store)
+    # the page and the light hear each outage once, and that the cloud answers again after it
+    assert told and [online for online, _ in told] == [False, True] * (len(told) // 2)
+    assert all(reason for online, reason in told if not online)

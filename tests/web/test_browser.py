@@ -124,6 +124,26 @@ def test_live_shows_words_as_they_are_heard_and_the_outcome_after(page: PageThre
     assert driver.execute_script("return window.notReloaded") is True
 
 
+def test_live_shows_offline_while_a_cloud_part_does_not_answer(page: PageThread, driver: Any) -> None:
+    driver.get(page.url + "/")
+    wait_for(lambda: driver.execute_script("return document.body.dataset.live") == "up", what="the WebSocket")
+    publish = page.unit.bus.publish
+    page.call(lambda: publish(ev.StateChanged(state="idle")))
+    page.call(lambda: publish(ev.Connectivity(part="sync", online=False, reason="the cloud did not answer")))
+    wait_for(lambda: _text(driver, "#state") == "OFFLINE", what="the offline state")
+    wait_for(lambda: "kept on the unit" in _text(driver, "#panel"), what="why it is offline")
+    page.call(lambda: publish(ev.StateChanged(state="listening")))
+    wait_for(lambda: _text(driver, "#state") == "LISTENING", what="listening while offline")
+    page.call(lambda: publish(ev.StateChanged(state="idle")))
+    page.call(lambda: publish(ev.Connectivity(part="sync", online=True)))
+    wait_for(lambda: _text(driver, "#state") == "IDLE", what="back online")
+    wait_for(lambda: "Offline" not in _text(driver, "#panel"), what="the offline note gone")
+    page.call(lambda: publish(ev.Connectivity(part="speech", online=False, reason="dns")))
+    driver.get(page.url + "/")  # a page opened while offline shows it from the server's render
+    assert _text(driver, "#state") == "OFFLINE"
+    assert "Deepgram does not answer (dns)" in _text(driver, "#panel")
+
+
 def test_confirm_on_a_pending_question_applies_it(page: PageThread, driver: Any) -> None:
     unit = page.unit
     turn = page.call(lambda: unit.dialogue.handle(unit.grammar.parse("eighty six the oat milk"), time.time()))

@@ -59,6 +59,29 @@ def test_the_feed_keeps_state_words_and_the_last_twenty_commands() -> None:
     assert (feed.wakes_today, feed.checks_down_today) == (1, 1)
 
 
+def test_the_feed_shows_offline_while_idle_with_a_cloud_part_down() -> None:
+    feed = LiveFeed()
+    shown = []
+    for event in [
+        ev.Connectivity(part="speech", online=False, reason="connect_timeout"),
+        ev.StateChanged(state="listening"),
+        ev.Connectivity(part="sync", online=False, reason="the cloud did not answer"),
+        ev.StateChanged(state="idle"),
+        ev.Connectivity(part="speech", online=True),
+        ev.Connectivity(part="sync", online=True),
+    ]:
+        feed.on_event(event)
+        shown.append((feed.shown_state, sorted(feed.offline)))
+    assert shown == [
+        ("offline", ["speech"]),
+        ("listening", ["speech"]),
+        ("listening", ["speech", "sync"]),
+        ("offline", ["speech", "sync"]),
+        ("offline", ["sync"]),
+        ("idle", []),
+    ]
+
+
 def test_connected_pages_get_each_pushed_event_as_json() -> None:
     async def run() -> list[dict[str, object]]:
         feed = LiveFeed()

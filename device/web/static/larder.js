@@ -8,6 +8,16 @@
   const mic = document.getElementById("mic");
   const link = document.getElementById("link");
   let pending = null;
+  // cloud parts offline; the unit shows "offline" while idle with any of them
+  const offline = new Set(state && state.dataset.offline ? state.dataset.offline.split(" ") : []);
+  let resting = state ? state.dataset.rest : "idle";
+
+  function showState() {
+    if (!state) return;
+    const shown = resting === "idle" && offline.size ? "offline" : resting;
+    state.textContent = shown;
+    state.dataset.state = shown;
+  }
 
   function refresh() {
     if (pending || !document.querySelector("[data-live]")) return;
@@ -29,7 +39,13 @@
   function show(event) {
     switch (event.event) {
       case "state":
-        if (state) { state.textContent = event.state; state.dataset.state = event.state; }
+        resting = event.state;
+        showState();
+        break;
+      case "connectivity":
+        if (event.online) offline.delete(event.part); else offline.add(event.part);
+        showState();
+        refresh();
         break;
       case "listening":
         if (heard) { heard.textContent = ""; heard.dataset.final = "false"; }
