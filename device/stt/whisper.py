@@ -58,6 +58,10 @@ SILENCE_PEAK = 32
 _MODEL_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 #: Hearings the second guess lists (beam width and hypotheses): 3 found 46 of 96, 5 found 49, 8 found 49.
 ALTERNATIVES = 5
+#: Hearings that read as a command scored with the readings near them, at most.
+MAX_HEARD = 2
+#: Encoder positions (20 ms each) after the audio that the scoring keeps of the 30 s window's padding.
+SCORE_PADDING = 50
 #: faster-whisper's default no-speech rule: a window is silence when the model says so with this probability
 #: and its words average below ``LOW_LOGPROB``.
 NO_SPEECH_PROB = 0.6
@@ -235,24 +239,29 @@ class WhisperEngine:
         return [Reading(text, logprob, rank) for text, logprob, rank in found if text]
 
     def _choose(self, hearing: Hearing, heard: list[Reading], readings: Readings) -> Transcript:
-        """The first hearing that reads as a command (the best, else a runner-up by rank), scored against the
-        readings the grammar proposes near it; only those are scored, so a command without a number or unit
-        word to doubt costs nothing more."""
+        """The hearings that read as a command (the best, else the runners-up that do, by rank), scored with
+        the readings the grammar proposes near them; the grammar chooses. Only those are scored, so a clear
+        command without a number or unit word to doubt costs nothing more."""
         best = hearing.transcript
-        taken = next((r for r in heard if readings.accept(r.text)), None)
-        if taken is None:
-            return best
-        proposed = [t for t in readings.propose([taken.text]) if t != taken.text]
+        commands = [r for r in heard if readings.accept(r.text)][:MAX_HEARD]
+        taken = commands[0] if commands else None
+        kept = commands if commands else heard[:1]  # no command heard: respelt with the catalogue's names
+        texts = [r.text for r in kept]
+        proposed = [t for t in readings.propose(texts) if t not in texts]
         if proposed:
-            scores = self.score(hearing, [taken.text, *proposed])
+            scores = self.score(hearing, [*texts, *proposed])
             if scores is not None:
-                ranked = [Reading(taken.text, scores[0], taken.rank)]
-                ranked += [Reading(t, s, taken.rank or 1) for t, s in zip(proposed, scores[1:], strict=True)]
+                ranked = [Reading(r.text, s, r.rank) for r, s in zip(kept, scores, strict=False)]
+                rank = max(1, *(r.rank for r in kept))
+                ranked += [Reading(t, s, rank) for t, s in zip(proposed, scores[len(kept) :], strict=True)]
+                if ranked[0].rank != 0:  # the best hearing is no command: it is scored against them too
+                    ranked.insert(0, Reading(best.text, -math.inf, 0))
                 choice = readings.choose(ranked)
-                if choice.rivals:
+                if choice.text != best.text or choice.rivals:
                     log.info("reading %r for %r; rivals %s", choice.text, best.text, choice.rivals)
                     return replace(best, text=choice.text, rank=choice.rank, rivals=choice.rivals)
-        if taken.rank == 0:
+                return best
+        if taken is None or taken.rank == 0:
             return best
         log.info("second guess: %r for %r", taken.text, best.text)
         return replace(best, text=taken.text, confidence=round(math.exp(taken.score), 3), rank=taken.rank)
@@ -268,13 +277,17 @@ class WhisperEngine:
         eot = self._tokenizer.eot
         tokens = [[*self._tokenizer.encode(" " + text.strip()), eot] for text in texts]
         start = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
+        # the decoder attends to the frames that hold audio and a little of the padding after them: a
+        # fifth of the work for a 3 s command, and the readings keep their order
+        positions = min(hearing.frames // 2 + SCORE_PADDING, np.asarray(hearing.encoded).shape[1])
         with self._lock:
             try:
+                encoded = np.asarray(hearing.encoded)[:, :positions]
                 features = ctranslate2.StorageView.from_array(
-                    np.repeat(np.asarray(hearing.encoded), len(texts), axis=0)
+                    np.ascontiguousarray(np.repeat(encoded, len(texts), axis=0))
                 )
                 found = self._model.model.align(
-                    features, start, tokens, [max(hearing.frames, 2)] * len(texts)
+                    features, start, tokens, [max(min(hearing.frames, 2 * positions), 2)] * len(texts)
                 )
             except (RuntimeError, ValueError) as exc:
                 log.warning("Whisper could not score %d readings: %s", len(texts), exc)
