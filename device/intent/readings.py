@@ -50,7 +50,7 @@ NAME_SPAN = 3
 #: readings with a catalogue name in place of the words heard, per hearing, at most
 MAX_NAME_SWAPS = 6
 #: name swaps parsed per hearing, at most (the best-sounding first)
-NAME_TRIES = 16
+NAME_TRIES = 10
 #: hearings respelt with names, and respelt readings respelt again, at most
 MAX_RESPELT = 2
 

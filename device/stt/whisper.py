@@ -10,11 +10,15 @@ guess*. When the best hearing does not read as a command (``accept``, the gramma
 the same encoding lists the runners-up and the first that reads as one is used, marked with its ``rank``
 (measured on 96 bench clips: 42 -> 49 right, +0.2 s only on those clips).
 
-With ``Readings`` (the grammar's side), the hearing taken (the best, else the runner-up that reads as a command)
-is also *scored* against the readings the grammar proposes near it (number and unit words that sound alike:
-"few"/"two", "forward"/"four", "tree"/"tray"): Whisper's decoder gives each its log-probability on the audio it
-already encoded (``score``: one batched forced pass, no second encoder run), and a reading that means another
-change and scores close to the one taken comes with the transcript as a *rival*, for the dialogue to ask about.
+With ``Readings`` (the grammar's side), the hearings that read as a command (the best, else the runners-up that
+do) are also *scored* against the readings the grammar proposes near them (number and unit words that sound
+alike: "few"/"two", "forward"/"four", "tree"/"tray"; for a hearing read with doubt or none at all, catalogue
+names in place of words that sound like them: "moment milk"/"almond milk", "lock-in"/"walk-in"): Whisper's
+decoder gives each its log-probability on the audio it already encoded (``score``: one batched forced pass over
+the frames that hold audio, no second encoder run). The grammar chooses (``Readings.choose``): a reading other
+than the best hearing comes with its ``rank`` (so it is confirmed before it changes stock), and one that means
+another change and scores close to the one taken comes with the transcript as a *rival*, for the dialogue to ask
+about.
 
 ``WhisperSpeechToText`` implements ``protocols.SpeechToText``: a session buffers the command's chunks,
 ``finish`` transcribes them off the event loop with the catalogue prompt, and the audio is dropped as soon as
