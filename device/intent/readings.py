@@ -6,10 +6,10 @@ or noisy speech, the catalogue's names ("we're out of moment milk", "to the lock
 lists the readings one number or unit swap away from each hearing that reads as a command and, when none reads
 as one with ``sure_confidence``, the readings with a catalogue name (item, alias or place) in place of words that
 sound like it. The speech engine scores every reading on the audio it already encoded; ``choose`` takes the
-first reading when it reads as a command with ``sure_confidence``, else the best-scoring reading that reads as
-one, and names as *rivals* the readings that mean another stock change and score within ``MARGIN`` of it. A
-command with a rival is never applied without a question, nor is one taken from a reading other than the best
-hearing (its ``rank`` says so).
+first reading when it reads as a command, else the best-scoring reading that reads as one (unless the words heard
+fit the audio ``FAR`` better), and names as *rivals* the readings that mean another stock change and score within
+``MARGIN`` of it. A command with a rival is never applied without a question, nor is one taken from a reading
+other than the best hearing (its ``rank`` says so).
 """
 
 from __future__ import annotations
@@ -195,8 +195,7 @@ class GrammarReadings:
         valid = [r for r in scored if reads_as_command(parsed[r.text], self.min_confidence)]
         if not valid:
             return Choice(best.text)
-        sure = valid[0] is best and parsed[best.text].confidence >= self.sure_confidence
-        taken = best if sure else max(valid, key=lambda r: r.score)
+        taken = best if valid[0] is best else max(valid, key=lambda r: r.score)
         if taken is not best and taken.score < max(r.score for r in scored) - FAR:
             return Choice(best.text)  # the words heard fit the audio far better: chatter stays chatter
         command = parsed[taken.text]

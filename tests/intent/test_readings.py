@@ -95,12 +95,12 @@ def reading(text: str, score: float, rank: int = 0) -> Reading:
             ],
             Choice("Add four bottles of vanilla syrup.", 0, ("Add five bottles of vanilla syrup.",)),
         ),
-        # a hearing read with doubt: the best-scoring reading is taken (by its rank), the hearing is its rival
+        # a rival scoring better than the hearing is named too
         (
             [reading("Used one tree of eggs.", -6.0), reading("Used one tray of eggs.", -3.0, 6)],
-            Choice("Used one tray of eggs.", 6, ("Used one tree of eggs.",)),
+            Choice("Used one tree of eggs.", 0, ("Used one tray of eggs.",)),
         ),
-        # a sure hearing stays taken; a reading scoring better is its rival
+        # the hearing stays taken; a reading scoring better is its rival
         (
             [
                 reading("Add four bottles of vanilla syrup.", -6.0),
