@@ -10,15 +10,11 @@ guess*. When the best hearing does not read as a command (``accept``, the gramma
 the same encoding lists the runners-up and the first that reads as one is used, marked with its ``rank``
 (measured on 96 bench clips: 42 -> 49 right, +0.2 s only on those clips).
 
-With ``Readings`` (the grammar's side), the hearings that read as a command (the best, else the runners-up that
-do) are also *scored* against the readings the grammar proposes near them (number and unit words that sound
-alike: "few"/"two", "forward"/"four", "tree"/"tray"; for a hearing read with doubt or none at all, catalogue
-names in place of words that sound like them: "moment milk"/"almond milk", "lock-in"/"walk-in"): Whisper's
-decoder gives each its log-probability on the audio it already encoded (``score``: one batched forced pass over
-the frames that hold audio, no second encoder run). The grammar chooses (``Readings.choose``): a reading other
-than the best hearing comes with its ``rank`` (so it is confirmed before it changes stock), and one that means
-another change and scores close to the one taken comes with the transcript as a *rival*, for the dialogue to ask
-about.
+With ``Readings`` (the grammar's side), the hearing taken (the best, else the runner-up that reads as a command)
+is also *scored* against the readings the grammar proposes near it (number and unit words that sound alike:
+"few"/"two", "forward"/"four", "tree"/"tray"): Whisper's decoder gives each its log-probability on the audio it
+already encoded (``score``: one batched forced pass, no second encoder run), and a reading that means another
+change and scores close to the one taken comes with the transcript as a *rival*, for the dialogue to ask about.
 
 ``WhisperSpeechToText`` implements ``protocols.SpeechToText``: a session buffers the command's chunks,
 ``finish`` transcribes them off the event loop with the catalogue prompt, and the audio is dropped as soon as
@@ -62,8 +58,6 @@ SILENCE_PEAK = 32
 _MODEL_FILES = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 #: Hearings the second guess lists (beam width and hypotheses): 3 found 46 of 96, 5 found 49, 8 found 49.
 ALTERNATIVES = 5
-#: Hearings that read as a command scored with the readings near them, at most.
-MAX_HEARD = 2
 #: Encoder positions (20 ms each) after the audio that the scoring keeps of the 30 s window's padding.
 SCORE_PADDING = 50
 #: faster-whisper's default no-speech rule: a window is silence when the model says so with this probability
@@ -243,29 +237,24 @@ class WhisperEngine:
         return [Reading(text, logprob, rank) for text, logprob, rank in found if text]
 
     def _choose(self, hearing: Hearing, heard: list[Reading], readings: Readings) -> Transcript:
-        """The hearings that read as a command (the best, else the runners-up that do, by rank), scored with
-        the readings the grammar proposes near them; the grammar chooses. Only those are scored, so a clear
-        command without a number or unit word to doubt costs nothing more."""
+        """The first hearing that reads as a command (the best, else a runner-up by rank), scored against the
+        readings the grammar proposes near it; only those are scored, so a command without a number or unit
+        word to doubt costs nothing more."""
         best = hearing.transcript
-        commands = [r for r in heard if readings.accept(r.text)][:MAX_HEARD]
-        taken = commands[0] if commands else None
-        kept = commands if commands else heard[:1]  # no command heard: respelt with the catalogue's names
-        texts = [r.text for r in kept]
-        proposed = [t for t in readings.propose(texts) if t not in texts]
+        taken = next((r for r in heard if readings.accept(r.text)), None)
+        if taken is None:
+            return best
+        proposed = [t for t in readings.propose([taken.text]) if t != taken.text]
         if proposed:
-            scores = self.score(hearing, [*texts, *proposed])
+            scores = self.score(hearing, [taken.text, *proposed])
             if scores is not None:
-                ranked = [Reading(r.text, s, r.rank) for r, s in zip(kept, scores, strict=False)]
-                rank = max(1, *(r.rank for r in kept))
-                ranked += [Reading(t, s, rank) for t, s in zip(proposed, scores[len(kept) :], strict=True)]
-                if ranked[0].rank != 0:  # the best hearing is no command: it is scored against them too
-                    ranked.insert(0, Reading(best.text, -math.inf, 0))
+                ranked = [Reading(taken.text, scores[0], taken.rank)]
+                ranked += [Reading(t, s, taken.rank or 1) for t, s in zip(proposed, scores[1:], strict=True)]
                 choice = readings.choose(ranked)
-                if choice.text != best.text or choice.rivals:
+                if choice.rivals:
                     log.info("reading %r for %r; rivals %s", choice.text, best.text, choice.rivals)
                     return replace(best, text=choice.text, rank=choice.rank, rivals=choice.rivals)
-                return best
-        if taken is None or taken.rank == 0:
+        if taken.rank == 0:
             return best
         log.info("second guess: %r for %r", taken.text, best.text)
         return replace(best, text=taken.text, confidence=round(math.exp(taken.score), 3), rank=taken.rank)
@@ -282,7 +271,7 @@ class WhisperEngine:
         tokens = [[*self._tokenizer.encode(" " + text.strip()), eot] for text in texts]
         start = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
         # the decoder attends to the frames that hold audio and a little of the padding after them: a
-        # fifth of the work for a 3 s command, and the readings keep their order
+        # fifth of the work for a 3 s command; a reading's score moves by 1-2 nats
         positions = min(hearing.frames // 2 + SCORE_PADDING, np.asarray(hearing.encoded).shape[1])
         with self._lock:
             try:

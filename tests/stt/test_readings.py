@@ -4,13 +4,11 @@ session taking the grammar's choice between them."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Callable
 
 import numpy as np
 import pytest
 
-from device.intent.command import slots
 from device.intent.readings import GrammarReadings
 from device.inventory.catalog import Catalogue
 from device.protocols import CHUNK_SAMPLES, Audio, Transcript
@@ -60,36 +58,3 @@ def test_a_clear_command_is_taken_as_heard_with_no_rival(
     heard = asyncio.run(finish(stt, say("Add three cartons of oat milk.")))
     assert heard.rank == 0 and heard.rivals == ()
     assert readings.grammar.parse(heard.text).quantity == 3
-
-
-@pytest.mark.parametrize(
-    ("said", "misheard"),
-    [
-        ("We're out of almond milk.", "We are out of the moment field."),  # no command heard: an item respelt
-        (
-            "We're out of almond milk.",
-            "We're out of moment milk.",
-        ),  # a doubtful command: the name said, its rival
-        (  # an item heard where a place goes
-            "Move one case of croissants from the freezer to the walk-in.",
-            "Move one case of croissants from the freezer to the lime.",
-        ),
-    ],
-)
-def test_a_name_misheard_is_read_back_from_the_audio(
-    engine: WhisperEngine,
-    prompt: str,
-    readings: GrammarReadings,
-    say: Callable[..., Audio],
-    said: str,
-    misheard: str,
-) -> None:
-    """The audio of ``said`` with a hearing of ``misheard`` (as kitchen noise makes of robotic speech): the
-    readings with catalogue names in its place are scored on the audio, and the command said is taken (by its
-    rank) or named as the rival of the hearing, so the dialogue asks before it changes stock."""
-    hearing = engine.hear(say(said), prompt=prompt)
-    wrong = dataclasses.replace(hearing, transcript=dataclasses.replace(hearing.transcript, text=misheard))
-    taken = engine.second_guess(wrong, readings.accept, readings)
-    assert taken.rank >= 1 or taken.rivals
-    meant = slots(readings.grammar.parse(said))
-    assert meant in [slots(readings.grammar.parse(t)) for t in (taken.text, *taken.rivals)]
