@@ -203,8 +203,10 @@ class Unit:
         clock: Callable[[], float] | None = time.time,
         is_muted: Callable[[float], bool] = lambda now: False,
         semantic: bool | None = None,
+        timeouts: Any = None,
     ) -> Any:
-        """The voice pipeline over ``microphone``; ``semantic`` overrides ``LARDER_SEMANTIC_ENDPOINTING``."""
+        """The voice pipeline over ``microphone``; ``semantic`` overrides ``LARDER_SEMANTIC_ENDPOINTING``,
+        ``timeouts`` (``StageTimeouts``) the time box of each stage."""
         from device.pipeline.endpointing import EndpointConfig
         from device.pipeline.runner import VoicePipeline
         from device.pipeline.semantic import SemanticConfig
@@ -231,6 +233,7 @@ class Unit:
             is_muted=is_muted,
             semantic=SemanticConfig.from_settings(settings),
             judge=self.judge,
+            timeouts=timeouts,
         )
 
     def judge(self, text: str) -> Any:
