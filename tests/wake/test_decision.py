@@ -61,9 +61,10 @@ def test_settings_map_to_the_decider(
 @pytest.mark.parametrize(
     ("settings", "cutoff"),
     [
-        (Settings(), 0.05),  # the default, high
+        (Settings(), 0.1),  # the default, high
         (Settings(wake_sensitivity=Sensitivity.NORMAL), 0.2),
         (Settings(wake_threshold=0.3), 0.3),  # a raised threshold raises both listeners
+        (Settings(wake_threshold=0.05), 0.1),  # a lower one leaves the lowered listener at its own
         (Settings(wake_threshold=0.02, wake_sensitivity=Sensitivity.NORMAL), 0.2),
         (Settings(wake_sensitivity=Sensitivity.LOW), None),  # not measured to help there
         (Settings(wake_confirm=False), None),  # its fires need the check

@@ -1,7 +1,7 @@
 """The shipped wake decision (default settings: okay_nabu, high, transcript check on) with the real models:
-"okay nabu, <command>" in kitchen noise at 10 dB in three voices, and two minutes of cafe talk over kitchen noise,
-including "okay, ..." sentences that the model alone takes for the wake word; what noise suppression and the
-lowered listener add in noise."""
+"okay nabu, <command>" in kitchen noise at 10 dB in three voices, two minutes of cafe talk over kitchen noise,
+including "okay, ..." sentences that the model alone takes for the wake word, and the real kitchen recording, where
+a cook says "okay"; what noise suppression and the lowered listener add in noise."""
 
 from __future__ import annotations
 
@@ -97,6 +97,17 @@ def test_no_wake_in_two_minutes_of_cafe_talk(voices: SpeechCache, transcribe: Tr
     plain = MicroWakeWordDetector.from_settings(Settings(wake_confirm=False))
     assert len(hits(audio, plain)) >= 1  # without the check the same talk wakes the unit
     assert np.all([c.score >= detector.decider.cutoff for c in detector.checks])
+
+
+def test_a_cooks_okay_in_the_kitchen_recording_does_not_wake(transcribe: Transcribe) -> None:
+    audio = kitchen_noise(120.0)  # the whole recording: a cook says "okay" at about 68-73 s and 96 s
+    detector = MicroWakeWordDetector.from_settings(Settings(), transcribe)
+    assert hits(audio, detector) == []
+    # Measured: 8 checks, 7 of them hearing only "Okay." (each asked once more), none accepted.
+    heard_okay = [c for c in detector.checks if c.transcript.lower().startswith("okay")]
+    assert len(heard_okay) >= 2 and not any(c.accepted for c in detector.checks)
+    plain = MicroWakeWordDetector.from_settings(Settings(wake_confirm=False))
+    assert len(hits(audio, plain)) >= 1  # the model alone takes the "okay" for the wake word
 
 
 def peak_scores(audio: Audio, noise_suppression_db: int | None = None) -> list[float]:
