@@ -116,10 +116,8 @@ class Unit:
             self._catalogue_listeners.append(readings.set_catalogue)
         local = WhisperSpeechToText(self.whisper, self.catalogue, accept=accept, readings=readings)
         engine = build_speech_to_text(self.settings, self.catalogue, local)
-        link = getattr(engine, "link", None)
-        if (
-            link is not None
-        ):  # Deepgram with Whisper behind it: the page and the LEDs hear when it stops answering
+        link = getattr(engine, "link", None)  # Deepgram with Whisper behind it
+        if link is not None:  # the page and the light hear when Deepgram stops answering
             link.on_change = self.connectivity("speech")
         self._catalogue_listeners.append(engine.set_catalogue)
         if hasattr(engine, "close"):

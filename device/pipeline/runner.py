@@ -168,15 +168,14 @@ class VoicePipeline:
         )
         self.vad.reset()
         session: SttSession | None = None
-        watch = self._watch = (
-            PauseWatch(self.semantic, self.judge, endpointer, publish=self.bus.publish)
-            if self.semantic and self.judge
-            else None
-        )
+        watch = self._watch = None
         try:
             session = await asyncio.wait_for(self.stt.start(self._interim), self.timeouts.transcribe)
-            if watch is not None:
-                watch.drafts = bool(self.draft_after_s) and isinstance(session, DraftingSession)
+            if self.semantic and self.judge:  # built once the session says whether it makes drafts
+                drafts = bool(self.draft_after_s) and isinstance(session, DraftingSession)
+                watch = self._watch = PauseWatch(
+                    self.semantic, self.judge, endpointer, drafts=drafts, publish=self.bus.publish
+                )
             endpoint, draft = await self._capture(chunks, endpointer, session, preroll)
         except (LarderError, TimeoutError, OSError) as exc:
             if session is not None:

@@ -272,12 +272,12 @@ class WhisperEngine:
         start = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
         # the decoder attends to the frames that hold audio and a little of the padding after them: a
         # fifth of the work for a 3 s command; a reading's score moves by 1-2 nats
-        positions = min(hearing.frames // 2 + SCORE_PADDING, np.asarray(hearing.encoded).shape[1])
+        encoded = np.asarray(hearing.encoded)
+        positions = min(hearing.frames // 2 + SCORE_PADDING, encoded.shape[1])
         with self._lock:
             try:
-                encoded = np.asarray(hearing.encoded)[:, :positions]
                 features = ctranslate2.StorageView.from_array(
-                    np.ascontiguousarray(np.repeat(encoded, len(texts), axis=0))
+                    np.ascontiguousarray(np.repeat(encoded[:, :positions], len(texts), axis=0))
                 )
                 found = self._model.model.align(
                     features, start, tokens, [max(min(hearing.frames, 2 * positions), 2)] * len(texts)
