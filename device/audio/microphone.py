@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -74,7 +74,7 @@ class SoundDeviceMicrophone:
         self._logged = ""
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def chunks(self) -> AsyncIterator[Audio]:
+    async def chunks(self) -> AsyncGenerator[Audio, None]:
         self._loop = asyncio.get_running_loop()
         while not self._closed.is_set():
             self.attempts += 1

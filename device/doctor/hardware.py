@@ -54,10 +54,12 @@ def check_microphone(settings: Settings) -> CheckResult:
         )
 
         async def read() -> None:
-            async for chunk in microphone.chunks():
-                chunks.append(chunk)
-                if len(chunks) >= 32:
-                    return
+            # closed here, not at interpreter exit: PortAudio's callback must not outlive the stream it feeds
+            async with contextlib.aclosing(microphone.chunks()) as stream:
+                async for chunk in stream:
+                    chunks.append(chunk)
+                    if len(chunks) >= 32:
+                        return
 
         tasks = {asyncio.create_task(read()), asyncio.create_task(trouble.wait())}
         try:
