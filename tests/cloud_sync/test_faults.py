@@ -120,7 +120,8 @@ def test_server_away_and_back_twenty_times_while_the_kitchen_works(cloud: Cloud,
             if n % 5 == 2:
                 cloud.api.faults.fail_next = 2  # and comes back answering 503 for a moment
         for _ in range(400):
-            if store.backlog() == 0 and worker.store.get_state("sync.stock_pending") is None:
+            settled = store.backlog() == 0 and worker.store.get_state("sync.stock_pending") is None
+            if settled and worker.link.online:  # a whole pass answered after the last outage
                 break
             worker.nudge()
             await asyncio.sleep(0.05)
