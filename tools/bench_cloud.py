@@ -156,12 +156,13 @@ def over(
     """Run every command once through the simulate path with the stand-in scripted to say its words."""
     results = []
     for text, path, end in files:
+        timing: dict[str, Any] = {}
         if realtime:  # each word as it is spoken, a little late, and Finalize answers what was revealed
             words = len(text.split())
             start = LEAD_S + INTERIM_LAG_S
             reveal = tuple(start + (end - LEAD_S) * (i + 1) / words for i in range(words))
-            script = {"reveal_at": reveal, "finalize_heard_only": True, **script}
-        deepgram.reset(Script(segments=(text,), **script))
+            timing = {"reveal_at": reveal, "finalize_heard_only": True}
+        deepgram.reset(Script(segments=(text,), **timing, **script))
         unit.stt.breaker.record_success(0.0)
         events: list[ev.Event] = []
         unsubscribe = unit.bus.subscribe(events.append)
