@@ -147,8 +147,8 @@ def amount_in(answer: Command) -> float | None:
 
 
 def pick_reading(answer: Command, options: Sequence[Command]) -> Command | None:
-    """Which of the close readings ``options`` the answer names: by the amount, unit or item they disagree
-    on; ``None`` when it names none of them, or several."""
+    """Which of the close readings ``options`` the answer names: by the amount, unit, item or verb they
+    disagree on; ``None`` when it names none of them, or several."""
     if len(options) < 2 or _asks(answer):
         return None
     apart = set().union(*(differing(options[0], other) for other in options[1:]))
@@ -162,6 +162,8 @@ def pick_reading(answer: Command, options: Sequence[Command]) -> Command | None:
             named = singular(option.unit) in words
         if not named and "item" in apart and option.item:
             named = answer.item == option.item or option.item.casefold() in answer.text.casefold()
+        if not named and "action" in apart:
+            named = answer.action is option.action  # "threw away" for a waste heard as "put away"
         if named:
             hits.append(option)
     return hits[0] if len(hits) == 1 else None

@@ -164,9 +164,10 @@ class Dialogue:
     @staticmethod
     def _answer(pending: Pending, command: Command) -> Command | None:
         """The pending command completed by an answer that is not a stock change of its own: the amount asked
-        for ("three"), or which of two close readings was said ("five"); ``None`` when it is neither."""
-        if command.changes_stock:
-            return None
+        for ("three"), or which of two close readings was said ("five", "threw away"); ``None`` when it is
+        neither."""
+        if command.changes_stock and (pending.kind != Kind.DOUBT or command.item is not None):
+            return None  # a new command of its own
         if pending.kind == Kind.SLOT:
             quantity = answers.amount_in(command)
             if quantity is None:

@@ -2,11 +2,12 @@
 
 Whisper tiny.en in kitchen noise confuses words that sound alike, and the worst of those confusions are numbers and
 units: "two cases" heard as "few cases", "move four bottles" as "move forward bottles", "one tray of eggs" as
-"one tree of eggs". ``GrammarReadings.propose`` lists the readings one such swap away from each hearing (number
-words and their sound-alikes, the catalogue's units by sound); the speech engine scores every reading on the
-audio it already encoded; ``choose`` takes the first reading when it reads as a command (else the best-scoring
-reading that does), and names as *rivals* the readings that mean another stock change and score within
-``MARGIN`` of it. A command with a rival is never applied without a question.
+"one tree of eggs"; and a few verbs of different actions ("threw away" as "put away"). ``GrammarReadings.propose``
+lists the readings one such swap away from each hearing (number words and their sound-alikes, the catalogue's
+units by sound, those verbs); the speech engine scores every reading on the audio it already encoded; ``choose``
+takes the first reading when it reads as a command (else the best-scoring reading that does), and names as
+*rivals* the readings that mean another stock change and score within ``MARGIN`` of it. A command with a rival
+is never applied without a question.
 """
 
 from __future__ import annotations
@@ -67,6 +68,15 @@ NEAR: dict[str, tuple[str, ...]] = {
     **{teen: (tens,) for teen, tens in _TEEN_TENS},
     **{tens: (teen,) for teen, tens in _TEEN_TENS},
 }
+#: verbs heard -> the verbs of another stock action they may have been ("threw away" heard as "put away": a
+#: waste applied as a delivery)
+VERB_NEAR: dict[str, tuple[str, ...]] = {
+    "put": ("threw",),
+    "threw": ("put",),
+    "through": ("threw",),
+    "throw": ("put",),
+    "took": ("threw",),
+}
 _VALUES = {**ONES, **TEENS, **TENS}
 _WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*|\d+")
 
@@ -88,7 +98,7 @@ class GrammarReadings:
 
     def propose(self, heard: Sequence[str]) -> list[str]:
         """Readings one word away from each hearing that reads as a command: numbers and their sound-alikes,
-        units by sound."""
+        units by sound, verbs of another action by sound."""
         found: dict[str, None] = {}
         for text in filter(self.accept, heard):  # a doubt about a command; chatter stays chatter
             for match in _WORD.finditer(text):
@@ -137,7 +147,7 @@ class GrammarReadings:
             names = [name for name, v in _VALUES.items() if v == value]
             near = [n for name in names for n in NEAR.get(name, ()) if n in _VALUES]
             return [str(_VALUES[n]) for n in near]
-        words = list(NEAR.get(lower, ()))
+        words = [*NEAR.get(lower, ()), *VERB_NEAR.get(lower, ())]
         said = singular(lower)
         skeleton = _consonants(said)
         if len(skeleton) >= 2 and lower not in _VALUES and lower not in STOPWORDS:

@@ -135,6 +135,36 @@ def test_doubt_questions(dialogue: Dialogue, grammar: Grammar, said: str, rival:
     assert dialogue.handle(doubtful(grammar, said, rival), T0).reply.startswith(question)
 
 
+@pytest.mark.parametrize(
+    ("answer", "action", "change"),
+    [("threw away", "waste", -2), ("we put them away", "add", 2), ("waste", "waste", -2)],
+)
+def test_a_verb_answers_which_of_two_actions_was_said(
+    dialogue: Dialogue, store: Store, grammar: Grammar, answer: str, action: str, change: int
+) -> None:
+    Inventory(store).execute(grammar.parse("add four cases of lemons"), confirmation="none")
+    before = store.quantity("lemons")
+    asked = dialogue.handle(
+        doubtful(grammar, "we put away two cases of lemons", "we threw away two cases of lemons"), T0
+    )
+    assert asked.reply.startswith("Add 2 cases of lemons to the walk-in, or waste 2 cases of lemons?")
+    assert asked.expects_answer and store.quantity("lemons") == before
+    done = dialogue.handle(grammar.parse(answer), T0 + 2)
+    assert done.status == "applied" and store.journal()[-1].action == action
+    assert store.quantity("lemons") == before + change * (before / 4)
+
+
+def test_a_whole_new_command_replaces_a_doubt_question(
+    dialogue: Dialogue, store: Store, grammar: Grammar
+) -> None:
+    dialogue.handle(
+        doubtful(grammar, "add four bottles of vanilla syrup", "add five bottles of vanilla syrup"), T0
+    )
+    turn = dialogue.handle(grammar.parse("toss two avocados"), T0 + 2)
+    assert dialogue.pending is None or "avocado" in dialogue.pending.command.item
+    assert store.quantity("vanilla syrup") == 0 and "vanilla" not in turn.reply
+
+
 def test_an_answer_naming_neither_reading_asks_again(
     dialogue: Dialogue, store: Store, grammar: Grammar
 ) -> None:

@@ -28,6 +28,8 @@ def readings(demo: Catalogue) -> GrammarReadings:
         ("Add five bottles of vanilla syrup.", "Add four bottles of vanilla syrup."),
         ("Add 18 eggs to the walk-in.", "Add 80 eggs to the walk-in."),
         ("Toss two bunches of basil.", "Toss few bunches of basil."),
+        ("We put away four chicken breasts.", "We threw away four chicken breasts."),
+        ("We took out two cases of oat milk.", "We threw out two cases of oat milk."),
     ],
 )
 def test_sound_alike_numbers_and_units_are_proposed(
@@ -68,6 +70,14 @@ def reading(text: str, score: float, rank: int = 0) -> Reading:
         (
             [reading("Used one tree of eggs.", -6.0), reading("Used one tray of eggs.", -3.0, 6)],
             Choice("Used one tree of eggs.", 0, ("Used one tray of eggs.",)),
+        ),
+        # a verb of another action that sounds alike: a waste heard as a delivery is asked about
+        (
+            [
+                reading("We put away four chicken breasts.", -34.2),
+                reading("We threw away four chicken breasts.", -33.3, 6),
+            ],
+            Choice("We put away four chicken breasts.", 0, ("We threw away four chicken breasts.",)),
         ),
         # the same command said differently is no rival
         (

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from device.intent.readings import GrammarReadings
+from device.intent.readings import MARGIN, GrammarReadings
 from device.inventory.catalog import Catalogue
 from device.protocols import CHUNK_SAMPLES, Audio, Transcript
 from device.stt.whisper import WhisperEngine, WhisperSpeechToText
@@ -37,6 +37,16 @@ def test_the_words_said_score_above_their_sound_alikes(
     assert all(s < 0 for s in scores)
     assert scores[0] == max(scores) and scores[0] - max(scores[1:]) > 1.0
     assert engine.score(hearing, texts) == scores  # one forced pass: the same every time
+
+
+def test_a_verb_said_clearly_scores_well_above_its_sound_alike(
+    engine: WhisperEngine, prompt: str, say: Callable[..., Audio]
+) -> None:
+    hearing = engine.hear(say("We threw away four chicken breasts."), prompt=prompt)
+    scores = engine.score(
+        hearing, ["We threw away four chicken breasts.", "We put away four chicken breasts."]
+    )
+    assert scores is not None and scores[0] - scores[1] > MARGIN  # no needless question
 
 
 def test_silence_has_nothing_to_score(engine: WhisperEngine) -> None:
