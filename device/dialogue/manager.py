@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 BUTTON_TRANSCRIPT = {"confirm": "(confirm button)", "cancel": "(cancel button)"}
 #: once the cook has answered a question, these reasons for asking again no longer hold
+#: short replies: they act at once (confirm, cancel or undo), with no question of their own
+_REPLIES = frozenset({Action.CONFIRM, Action.CANCEL, Action.UNDO})
 _SETTLED_BY_ANSWER = frozenset({Reason.AMBIGUOUS, Reason.LOW_CONFIDENCE, Reason.DOUBT, Reason.RUNNER_UP})
 
 
@@ -92,6 +94,10 @@ class Dialogue:
 
     def handle(self, command: Command, now: float) -> Turn:
         """A spoken (or typed) command. Yes/cancel words settle a pending question; anything else is new."""
+        if command.resolver is Resolver.GRAMMAR_RUNNER_UP and command.action in _REPLIES:
+            # "No, no, no." from the recogniser's fifth guess at a command in loud noise: too weak to undo,
+            # cancel or confirm anything with
+            command = command.with_(action=Action.UNKNOWN)
         expired = self._expire(now)
         if command.action == Action.CONFIRM:
             return expired or self._confirm(now)

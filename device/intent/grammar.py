@@ -44,7 +44,7 @@ from device.intent.verbs import find_verb, misheard_count, misheard_verb, resolv
 from device.inventory.catalog import Catalogue
 
 _LEADING_REPLY = frozenset({"yes", "yeah", "yep", "no", "nope", "nah", "okay", "ok"})
-_AMOUNT_TRUST = {"number": 1.0, "article": 0.98, "unit": 0.92, "asr": 0.85}
+_AMOUNT_TRUST = {"number": 1.0, "article": 0.98, "unit": 0.92, "asr": 0.85, "the": 0.8}
 #: an add read from a leading "and": below the confirmation threshold, so the unit asks before it changes stock
 HEARD_AND_CONFIDENCE = 0.55
 #: no kitchen command is longer; longer text is chatter (and would cost time)

@@ -47,6 +47,8 @@ VAGUE = frozenset({"some", "few", "several", "bit", "lot", "lots", "rest", "load
 DEFINITE = frozenset({"the", "all", "those", "these", "that"})
 #: words that cannot follow "a" in a kitchen command
 _NOT_AFTER_ARTICLE = frozenset({"in", "on", "at", "to", "of", "and", "the", "into", "a", "an"})
+#: words before "the <unit> of" that make it no amount ("half the case of", "by the case")
+_AFTER_THE_UNIT = frozenset({"half", "quarter", "by", "all", "of", "in"})
 #: what ASR writes for a number right before a unit ("add to cases", "free cartons", "ford gallons")
 _ASR_NUMBERS = {
     "won": 1.0,
@@ -73,7 +75,8 @@ class Place:
 
 @dataclass(frozen=True)
 class Amount:
-    """How much was said: ``how`` is number, article ("a case"), unit ("case of"), asr ("to cases")."""
+    """How much was said: ``how`` is number, article ("a case"), unit ("case of"), asr ("to cases"), the ("the
+    case of")."""
 
     value: float | None
     unit: str | None
@@ -175,11 +178,14 @@ def find_amount(tokens: Sequence[str], units: UnitLexicon) -> tuple[Amount | Non
         found = units.match(tokens, i)
         if found is None or found[1] >= len(tokens) or tokens[found[1]] != "of":
             continue
-        if i == 0 or tokens[i - 1] not in ("the", "by"):  # "case of prosecco", not "the case of ..."
-            said = tokens[found[1] - 1]
-            # "cases of lemons" with no number before it: how many was not heard ("few cases", "forward bottles")
-            plural = singular(said) != said and units.is_unit(singular(said))
+        said = tokens[found[1] - 1]
+        # "cases of lemons" with no number before it: how many was not heard ("few cases", "forward bottles")
+        plural = singular(said) != said and units.is_unit(singular(said))
+        if i == 0 or tokens[i - 1] not in ("the", "by"):  # "case of prosecco"
             return Amount(None if plural else 1.0, found[0], "unit", i, found[1]), 1
+        if tokens[i - 1] == "the" and not plural and (i < 2 or tokens[i - 2] not in _AFTER_THE_UNIT):
+            # "used the pound of ham": that one, or "a" heard as "the"; worth a question
+            return Amount(1.0, found[0], "the", i - 1, found[1]), 1
     return None, 0
 
 

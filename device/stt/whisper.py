@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -67,6 +68,9 @@ LOW_LOGPROB = -1.0
 #: Whisper's own hallucination rule: text that zlib compresses more than this is a repetition loop ("$1,000,000,
 #: 000,000,..." from faint noise), not speech. Spoken commands compress about 1x.
 MAX_COMPRESSION_RATIO = 2.4
+#: the same one to three words said this many times in a row, as most of a short text, is a loop too: "No, no,
+#: no, no, no, no." from a command in loud noise (too short for the compression rule, and read as "no": undo)
+LOOP_REPEATS = 5
 
 #: A test that a transcript reads as a command (the grammar's), for the second guess.
 Accept = Callable[[str], bool]
@@ -196,7 +200,7 @@ class WhisperEngine:
         text, logprob = self._text(result, 0)
         if result.no_speech_prob > NO_SPEECH_PROB and logprob <= LOW_LOGPROB:
             text = ""  # the model's own verdict: not speech (faster-whisper drops such a window)
-        elif compression_ratio(text) > MAX_COMPRESSION_RATIO:
+        elif _garbage(text):
             text = ""  # a repetition loop
         confidence = round(math.exp(logprob), 3) if text else None
         hearing = Transcript(text=text, engine=self.name, confidence=confidence)
@@ -234,7 +238,7 @@ class WhisperEngine:
                 log.warning("Whisper's second guess failed: %s", exc)
                 return []
         found = [(*self._text(result, rank), rank + 1) for rank in range(len(result.sequences_ids))]
-        return [Reading(text, logprob, rank) for text, logprob, rank in found if text]
+        return [Reading(text, logprob, rank) for text, logprob, rank in found if text and not _garbage(text)]
 
     def _choose(self, hearing: Hearing, heard: list[Reading], readings: Readings) -> Transcript:
         """The first hearing that reads as a command (the best, else a runner-up by rank), scored against the
@@ -319,6 +323,23 @@ def compression_ratio(text: str) -> float:
     from faster_whisper.transcribe import get_compression_ratio
 
     return float(get_compression_ratio(text))
+
+
+def _garbage(text: str) -> bool:
+    return compression_ratio(text) > MAX_COMPRESSION_RATIO or repetition_loop(text)
+
+
+def repetition_loop(text: str) -> bool:
+    """Whether most of ``text`` is one to three words repeated ``LOOP_REPEATS`` times or more in a row."""
+    words = re.findall(r"[a-z0-9']+", text.casefold())
+    for size in (1, 2, 3):
+        for start in range(size):
+            run = 1
+            for i in range(start + size, len(words) - size + 1, size):
+                run = run + 1 if words[i : i + size] == words[i - size : i] else 1
+                if run >= LOOP_REPEATS and run * size * 2 > len(words):
+                    return True
+    return False
 
 
 class _WhisperSession:

@@ -95,6 +95,32 @@ def test_cancel_does_not_undo_an_older_change(dialogue: Dialogue, store: Store) 
     assert store.quantity("basil") == 1
 
 
+@pytest.mark.parametrize("reply", [CANCEL, UNDO, YES])
+def test_a_reply_from_the_recognisers_runner_up_does_nothing(
+    dialogue: Dialogue, store: Store, reply: Command
+) -> None:
+    dialogue.handle(ADD3, T0)
+    dialogue.handle(BIG, T0 + 1)  # a question waits too
+    guessed = reply.with_(text="No, no, no, no.", resolver=Resolver.GRAMMAR_RUNNER_UP)
+    turn = dialogue.handle(guessed, T0 + 2)
+    assert turn.expects_answer and turn.reply.startswith("Sorry")
+    assert store.quantity(OAT) == 3 and dialogue.pending is not None
+    assert dialogue.handle(reply, T0 + 3).status in (
+        "cancelled",
+        "confirmed",
+    )  # said as the best hearing: acts
+
+
+def test_a_cancel_from_the_runner_up_does_not_undo_the_change_just_made(
+    dialogue: Dialogue, store: Store
+) -> None:
+    dialogue.handle(ADD3, T0)
+    guessed = CANCEL.with_(text="No, no, no, no.", resolver=Resolver.GRAMMAR_RUNNER_UP)
+    assert dialogue.handle(guessed, T0 + 2).status != "undone"
+    assert store.quantity(OAT) == 3
+    assert dialogue.handle(CANCEL, T0 + 3).status == "undone"  # the window is still open for a clear "cancel"
+
+
 def test_out_waits_for_yes(dialogue: Dialogue, store: Store) -> None:
     dialogue.handle(ADD3, T0)
     turn = dialogue.handle(OUT, T0 + 20)

@@ -85,6 +85,23 @@ def test_add_heard_as_and_is_asked_about(grammar: Grammar, heard: str, expected:
 
 
 @pytest.mark.parametrize(
+    ("heard", "expected"),
+    [
+        ("We use the pound of ham.", ("use", "ham", 1, "pound", None, None)),
+        ("toss the case of lemons", ("waste", "lemons", 1, "case", None, None)),
+        ("the case of lemons went bad", ("waste", "lemons", 1, "case", None, None)),
+    ],
+)
+def test_a_unit_after_the_is_one_of_it_and_asked_about(
+    grammar: Grammar, heard: str, expected: tuple[object, ...]
+) -> None:
+    assert _keys(grammar, heard) == expected
+    assert (
+        grammar.parse(heard, today=TODAY).confidence < 0.85
+    )  # "a" heard as "the", or that one: the unit asks
+
+
+@pytest.mark.parametrize(
     ("heard", "action"),
     [
         # a command after "and" reads as itself, as sure as without it

@@ -14,7 +14,7 @@ from device.errors import SttError
 from device.inventory.catalog import Catalogue
 from device.protocols import Audio, Transcript
 from device.settings import Settings, WhisperModelName
-from device.stt.whisper import BASE_FOLDER, MAX_NEW_TOKENS, WhisperEngine
+from device.stt.whisper import BASE_FOLDER, MAX_NEW_TOKENS, WhisperEngine, repetition_loop
 from tests.speech import concat, kitchen_noise, silence
 from tests.stt.wer import normalise, word_errors
 
@@ -161,3 +161,21 @@ def test_base_model_joined_on_disk_transcribes(
     result = engine.transcribe(say(text), prompt=initial_prompt(catalogue, count_tokens=engine.count_tokens))
     assert word_errors(text, result.text)[0] <= 1, result.text
     assert result.engine == "whisper-base"
+
+
+@pytest.mark.parametrize(
+    ("text", "loop"),
+    [
+        (
+            "No, no, no, no, no, no.",
+            True,
+        ),  # heard for "throw away six avocados" at 5 dB: read as "no", an undo
+        ("Thank you. Thank you. Thank you. Thank you. Thank you.", True),
+        ("No, no, no.", False),  # a cook may say that
+        ("Add two cases of oat milk to the walk-in.", False),
+        ("add two two two two two cases of oat milk to the walk-in and to the freezer", False),
+        ("", False),
+    ],
+)
+def test_a_short_repetition_loop_is_no_hearing(text: str, loop: bool) -> None:
+    assert repetition_loop(text) is loop
