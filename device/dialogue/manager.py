@@ -37,8 +37,6 @@ log = logging.getLogger(__name__)
 
 BUTTON_TRANSCRIPT = {"confirm": "(confirm button)", "cancel": "(cancel button)"}
 #: once the cook has answered a question, these reasons for asking again no longer hold
-#: short replies: they act at once (confirm, cancel or undo), with no question of their own
-_REPLIES = frozenset({Action.CONFIRM, Action.CANCEL, Action.UNDO})
 _SETTLED_BY_ANSWER = frozenset({Reason.AMBIGUOUS, Reason.LOW_CONFIDENCE, Reason.DOUBT, Reason.RUNNER_UP})
 
 
@@ -94,15 +92,16 @@ class Dialogue:
 
     def handle(self, command: Command, now: float) -> Turn:
         """A spoken (or typed) command. Yes/cancel words settle a pending question; anything else is new."""
-        if command.resolver is Resolver.GRAMMAR_RUNNER_UP and command.action in _REPLIES:
-            # "No, no, no." from the recogniser's fifth guess at a command in loud noise: too weak to undo,
-            # cancel or confirm anything with
+        # "No, no, no." from the recogniser's fifth guess at a command in loud noise is too weak to change stock
+        # with: it may drop a question, not confirm one or undo a change
+        guessed = command.resolver is Resolver.GRAMMAR_RUNNER_UP
+        if guessed and command.action in (Action.CONFIRM, Action.UNDO):
             command = command.with_(action=Action.UNKNOWN)
         expired = self._expire(now)
         if command.action == Action.CONFIRM:
             return expired or self._confirm(now)
         if command.action == Action.CANCEL:
-            return expired or self._cancel(now, command.text, command.resolver.value)
+            return expired or self._cancel(now, command.text, command.resolver.value, undo=not guessed)
         pending = self.pending
         if command.action == Action.UNDO:
             if pending is not None:  # "scratch that" while asked: drop the question
@@ -262,11 +261,13 @@ class Dialogue:
         save_pending(self._store, None)
         return self._apply(pending.command, Mode.EXPLICIT, now, "confirmed")
 
-    def _cancel(self, now: float, transcript: str, resolver: str) -> Turn:
+    def _cancel(self, now: float, transcript: str, resolver: str, *, undo: bool = True) -> Turn:
+        """Drop the pending question; else (``undo``) undo the change applied moments ago."""
         pending = self.pending
         if pending is not None:
             return self._drop(pending, "cancelled")
-        return self._cancel_recent(now, transcript, resolver) or Turn(answers.NOTHING_TO_CANCEL, "nothing")
+        undone = self._cancel_recent(now, transcript, resolver) if undo else None
+        return undone or Turn(answers.NOTHING_TO_CANCEL, "nothing")
 
     def _cancel_recent(self, now: float, transcript: str, resolver: str) -> Turn | None:
         """Undo the change applied moments ago, if the window is open and it is still the last change."""
