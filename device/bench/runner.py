@@ -103,11 +103,12 @@ async def _run(
         catalogues = _Catalogues(unit, options.catalog)
         files = [_failed_line(bad) for bad in bad_lines]
         other: list[FileResult] = []
+        commands: dict[str, int] = {}
         for number, entry in enumerate(entries, start=1):
             say(f"[{number}/{len(entries)}] {entry.path.name}")
             if options.compare_semantic:
                 files_, other_ = await _both_ways(
-                    unit, entry, catalogues, options, first_default=number % 2 == 1
+                    unit, entry, catalogues, options, first_default=default_first(commands, entry.text)
                 )
                 files.append(files_)
                 other.append(other_)
@@ -177,11 +178,19 @@ def _failed_line(bad: LineError) -> FileResult:
     )
 
 
+def default_first(commands: dict[str, int], text: str | None) -> bool:
+    """Whether the settings' side of the semantic comparison runs first for a file. It alternates by command, not
+    by file: the files of one command follow each other in a manifest, and only the first of them finds its reply
+    missing from the phrase cache, so each side meets half of the replies Piper must render. ``commands`` holds
+    the order in which texts were first seen."""
+    return commands.setdefault(text or "", len(commands)) % 2 == 0
+
+
 async def _both_ways(
     unit: Any, entry: Entry, catalogues: _Catalogues, options: BenchOptions, *, first_default: bool
 ) -> tuple[FileResult, FileResult]:
-    """The file with the settings' semantic endpointing and with it the other way; which runs first alternates
-    from file to file, so neither side always finds its reply in the phrase cache."""
+    """The file with the settings' semantic endpointing and with it the other way (``first_default``: in that
+    order; see ``default_first``)."""
     default = bool(unit.settings.semantic_endpointing)
     order = (default, not default) if first_default else (not default, default)
     results = {}

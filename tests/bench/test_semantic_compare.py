@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from device.bench.results import STAGES, BenchResult, FileResult
+from device.bench.runner import default_first
 
 ADD = {"action": "add", "item": "oat milk", "quantity": 3}
 
@@ -61,3 +62,19 @@ def test_each_side_over_the_same_files() -> None:
     # the same whichever side the settings made the main run
     assert BenchResult(files=off, semantic_other=on).semantic() == comparison
     assert BenchResult(files=on).semantic() is None and "semantic" in BenchResult(files=on).details()
+
+
+def test_the_side_that_runs_first_alternates_by_command_not_by_file() -> None:
+    # the files of one command follow each other (two voices, clean and noisy): only the first of them finds its
+    # reply missing from the phrase cache, so alternating by file would hand every render to the same side
+    commands: dict[str, int] = {}
+    texts = [
+        "add four eggs",
+        "add four eggs",
+        "add four eggs",
+        "toss the salmon",
+        "toss the salmon",
+        "undo",
+        None,
+    ]
+    assert [default_first(commands, text) for text in texts] == [True, True, True, False, False, True, False]
