@@ -50,6 +50,8 @@ def verdict(text: str) -> Verdict:
         ("move the oat milk", INCOMPLETE),  # a move with nowhere to go
         ("we used two pounds of", INCOMPLETE),
         ("eighty six the", INCOMPLETE),
+        ("How many pounds?", INCOMPLETE),  # a question that has not named what it asks about yet
+        ("how much", INCOMPLETE),
         ("how many eggs do we", INCOMPLETE),
         ("set whole milk to four", INCOMPLETE),  # its amount: a unit may follow
         # anything else waits the usual silence

@@ -6,8 +6,8 @@ hearing (offline Whisper's draft, or Deepgram's interim or early final) and its 
 - ``COMPLETE``: a confident command whose last word closes it (the end of an item's, a place's or a unit's
   name, "have" / "left" of a question, or a whole short reply: yes, cancel, undo);
 - ``INCOMPLETE``: the words stop mid-phrase: on a word that needs more ("of", "to", "the", "and"...), a stock
-  change with no item yet ("add three cartons") or ending on its amount ("set whole milk to four"), or a move
-  with nowhere to go ("move the oat milk");
+  change with no item yet ("add three cartons") or ending on its amount ("set whole milk to four"), a move
+  with nowhere to go ("move the oat milk"), or "how many" / "how much" with nothing named yet;
 - ``UNSURE``: anything else (unknown words, a low-confidence parse, a name that another name goes on from:
   "two bags of coffee" may be "coffee beans").
 
@@ -73,6 +73,7 @@ DAY_CLOSERS = frozenset(
     }
 )
 _REPLIES = frozenset({Action.UNDO, Action.CANCEL, Action.CONFIRM})
+_QUESTION_OPENERS = frozenset({("how", "many"), ("how", "much")})
 _QUESTIONS = frozenset({Action.QUERY, Action.EXPIRING, Action.LOW})
 
 
@@ -149,6 +150,8 @@ def judge(text: str, command: Command, closers: Closers, *, min_confidence: floa
         return Verdict.INCOMPLETE
     if command.changes_stock and command.item is None:
         return Verdict.INCOMPLETE
+    if tuple(words[:2]) in _QUESTION_OPENERS and command.item is None and command.location is None:
+        return Verdict.INCOMPLETE  # "how many pounds ... of bacon do we have": what it asks about is to come
     if command.action is Action.MOVE and command.to_location is None:
         return Verdict.INCOMPLETE
     number = last in _NUMBERS or last.replace(".", "").isdigit()
