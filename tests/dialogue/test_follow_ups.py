@@ -97,11 +97,15 @@ def doubtful(grammar: Grammar, said: str, rival: str):  # type: ignore[no-untype
     return with_rivals(grammar.parse(said), [grammar.parse(rival)])
 
 
+def four_or_five(grammar: Grammar):  # type: ignore[no-untyped-def]
+    """ "Four bottles of vanilla syrup", with "five" scoring close to it."""
+    return doubtful(grammar, "add four bottles of vanilla syrup", "add five bottles of vanilla syrup")
+
+
 def test_a_close_rival_is_asked_about_naming_only_the_doubtful_part(
     dialogue: Dialogue, store: Store, grammar: Grammar
 ) -> None:
-    command = doubtful(grammar, "add four bottles of vanilla syrup", "add five bottles of vanilla syrup")
-    asked = dialogue.handle(command, T0)
+    asked = dialogue.handle(four_or_five(grammar), T0)
     assert asked.reply == "4 or 5 bottles of vanilla syrup? Say which, or press confirm for the first."
     assert asked.expects_answer and store.journal() == []
     done = dialogue.handle(grammar.parse("five"), T0 + 2)
@@ -136,11 +140,11 @@ def test_doubt_questions(dialogue: Dialogue, grammar: Grammar, said: str, rival:
 
 
 @pytest.mark.parametrize(
-    ("answer", "action", "change"),
+    ("answer", "action", "cases"),
     [("threw away", "waste", -2), ("we put them away", "add", 2), ("waste", "waste", -2)],
 )
 def test_a_verb_answers_which_of_two_actions_was_said(
-    dialogue: Dialogue, store: Store, grammar: Grammar, answer: str, action: str, change: int
+    dialogue: Dialogue, store: Store, grammar: Grammar, answer: str, action: str, cases: int
 ) -> None:
     Inventory(store).execute(grammar.parse("add four cases of lemons"), confirmation="none")
     before = store.quantity("lemons")
@@ -151,26 +155,23 @@ def test_a_verb_answers_which_of_two_actions_was_said(
     assert asked.expects_answer and store.quantity("lemons") == before
     done = dialogue.handle(grammar.parse(answer), T0 + 2)
     assert done.status == "applied" and store.journal()[-1].action == action
-    assert store.quantity("lemons") == before + change * (before / 4)
+    per_case = store.catalogue().get("lemons").packs["case"]  # type: ignore[union-attr]
+    assert store.quantity("lemons") == before + cases * per_case
 
 
 def test_a_whole_new_command_replaces_a_doubt_question(
     dialogue: Dialogue, store: Store, grammar: Grammar
 ) -> None:
-    dialogue.handle(
-        doubtful(grammar, "add four bottles of vanilla syrup", "add five bottles of vanilla syrup"), T0
-    )
+    dialogue.handle(four_or_five(grammar), T0)
     turn = dialogue.handle(grammar.parse("toss two avocados"), T0 + 2)
-    assert dialogue.pending is None or "avocado" in dialogue.pending.command.item
-    assert store.quantity("vanilla syrup") == 0 and "vanilla" not in turn.reply
+    assert turn.status == "applied" and turn.reply.startswith("Wasted 2 avocados")
+    assert dialogue.pending is None and store.quantity("vanilla syrup") == 0
 
 
 def test_an_answer_naming_neither_reading_asks_again(
     dialogue: Dialogue, store: Store, grammar: Grammar
 ) -> None:
-    dialogue.handle(
-        doubtful(grammar, "add four bottles of vanilla syrup", "add five bottles of vanilla syrup"), T0
-    )
+    dialogue.handle(four_or_five(grammar), T0)
     again = dialogue.handle(grammar.parse("seven"), T0 + 2)
     assert again.expects_answer and "4 or 5 bottles" in again.reply and store.journal() == []
 
@@ -178,9 +179,8 @@ def test_an_answer_naming_neither_reading_asks_again(
 def test_a_question_survives_a_restart_with_its_rivals_and_missing_slot(
     tmp_path: Path, grammar: Grammar
 ) -> None:
-    command = doubtful(grammar, "add four bottles of vanilla syrup", "add five bottles of vanilla syrup")
     with Store.open(tmp_path / "restart.db") as first:
-        Dialogue(Inventory(first), first, PolicyConfig()).handle(command, T0)
+        Dialogue(Inventory(first), first, PolicyConfig()).handle(four_or_five(grammar), T0)
     with Store.open(tmp_path / "restart.db") as second:
         dialogue = Dialogue(Inventory(second), second, PolicyConfig())
         pending = dialogue.pending
