@@ -231,6 +231,7 @@ class Unit:
             is_muted=is_muted,
             semantic=SemanticConfig.from_settings(settings),
             judge=self.judge,
+            preview=self.preview,
             timeouts=timeouts,
         )
 
@@ -244,6 +245,17 @@ class Unit:
             Closers.of(self.catalogue),
             min_confidence=max(self.settings.min_confidence, SemanticConfig.min_confidence),
         )
+
+    def preview(self, text: str) -> str | None:
+        """The first sentence of the reply to ``text`` if the grammar reads it plainly and the dialogue would apply
+        it now without a question (``Dialogue.preview``); nothing is written."""
+        from device.intent.resolver import reads_as_command
+
+        command = self.grammar.parse(text)
+        if not reads_as_command(command, self.settings.min_confidence):
+            return None
+        reply: str | None = self.dialogue.preview(command)
+        return reply
 
     def catalogue_changed(self, catalogue: Catalogue) -> None:
         """A new catalogue (import or download) reaches the grammar and the speech prompts without a restart."""

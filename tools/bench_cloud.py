@@ -15,7 +15,8 @@ the stand-in knows each word 0.1 s after it is spoken, sends interim results onc
 audio (1 s by default, as in Deepgram's documented example; 0: one per word) and Finalize answers the words it
 knows, as Deepgram does; "acoustic end -> first audio" is then counted from the clip's last spoken sample, and
 the final pause is broken down (audio seconds after that sample): the endpointer's end of speech (the VAD's lag),
-Finalize sent, the final judged, the turn ended.
+Finalize sent, the final judged, the turn ended; and it counts the replies whose first clause was rendered ahead
+(``ReplyPrepared``) from the interim words while Finalize was answered, and then played.
 
     .venv/bin/python tools/bench_cloud.py [--runs 2] [--delay-ms 300] [--realtime] [--interim-every-s 1] [--json]
 """
@@ -99,6 +100,9 @@ def pause_marks(events: list[ev.Event], result: Any, speech_end_s: float) -> dic
             marks.setdefault("final_asked", end + event.silence_s - speech_end_s)
         elif isinstance(event, ev.PauseJudged) and event.speech_end_s == end and event.source == "final":
             marks.setdefault("final_judged", end + event.silence_s - speech_end_s)
+        elif isinstance(event, ev.ReplyPrepared) and event.text == split_clauses(result.reply)[0]:
+            # the audio that played was rendered ahead: from the interim words while Finalize was answered
+            marks.setdefault("prepared" if "final_judged" not in marks else "prepared_at_final", 1.0)
     return marks
 
 
@@ -296,6 +300,10 @@ def main() -> int:
                     for mark in ("vad_end", "final_asked", "final_judged", "turn_ended")
                 },
                 "semantic_on_early_ends": sum(r.endpoint.reason == "semantic" for r in on),
+                "semantic_on_replies_prepared": sum("prepared" in marks for _, _, marks in cold[True]),
+                "semantic_on_replies_prepared_at_final": sum(
+                    "prepared_at_final" in marks for _, _, marks in cold[True]
+                ),
                 "semantic_on_statuses": {
                     s: sum(r.status == s for r in on) for s in sorted({r.status for r in on})
                 },
@@ -318,6 +326,10 @@ def main() -> int:
             "semantic endpointing on: early ends",
             report["semantic_on_early_ends"],
             report["semantic_on_statuses"],
+            "; first clause rendered from the interim words while Finalize was answered:",
+            report["semantic_on_replies_prepared"],
+            "(from the final's words:",
+            f"{report['semantic_on_replies_prepared_at_final']})",
         )
     print("load average before / after:", report["load_average_before"], report["load_average_after"])
     return 0

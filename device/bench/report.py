@@ -26,6 +26,7 @@ _MARK_NAMES = {
     "draft_started_s": "Whisper's draft started",
     "words_judged_s": "words first judged",
     "final_asked_s": "Finalize sent",
+    "reply_prepared_s": "reply's first clause rendering",
 }
 
 

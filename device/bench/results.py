@@ -22,8 +22,9 @@ STAGES = (
 )
 #: when the steps of the cook's final pause happened, seconds after the end of speech in the file (real-time runs):
 #: the endpointer's end of speech (the VAD's lag), Whisper starting on the draft, the words first judged (a
-#: draft ready, an interim, an early final), and Deepgram's Finalize sent early
-MARKS = ("vad_end_s", "draft_started_s", "words_judged_s", "final_asked_s")
+#: draft ready, an interim, an early final), Deepgram's Finalize sent early, and the reply's first clause
+#: started rendering before the turn ended
+MARKS = ("vad_end_s", "draft_started_s", "words_judged_s", "final_asked_s", "reply_prepared_s")
 SUMMARY_KEYS = (
     "files",
     "accuracy",

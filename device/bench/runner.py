@@ -216,7 +216,7 @@ async def _one(
     def note(event: ev.Event) -> None:
         if isinstance(event, ev.ErrorEvent):
             problems.append(f"{event.code}: {event.message}")
-        if isinstance(event, ev.DraftStarted | ev.PauseJudged | ev.FinalAsked):
+        if isinstance(event, ev.DraftStarted | ev.PauseJudged | ev.FinalAsked | ev.ReplyPrepared):
             pauses.append(event)
         seen.setdefault(event.kind, event.at)
 
@@ -319,6 +319,7 @@ def _pause_marks(
         "draft_started": "draft_started_s",
         "pause_judged": "words_judged_s",
         "final_asked": "final_asked_s",
+        "reply_prepared": "reply_prepared_s",
     }
     for event in events:
         name = names[event.kind]

@@ -24,7 +24,7 @@ from device.dialogue.pending import (
     save_pending,
     save_recent,
 )
-from device.dialogue.policy import Mode, PolicyConfig, Reason, decide
+from device.dialogue.policy import Decision, Mode, PolicyConfig, Reason, decide
 from device.intent.command import Action, Command, Resolver
 from device.inventory import replies
 
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 BUTTON_TRANSCRIPT = {"confirm": "(confirm button)", "cancel": "(cancel button)"}
 #: once the cook has answered a question, these reasons for asking again no longer hold
 _SETTLED_BY_ANSWER = frozenset({Reason.AMBIGUOUS, Reason.LOW_CONFIDENCE, Reason.DOUBT, Reason.RUNNER_UP})
+#: answered from the store without a change: their reply can be worked out ahead too
+_QUESTIONS = frozenset({Action.QUERY, Action.EXPIRING, Action.LOW})
 
 
 @dataclass(frozen=True)
@@ -220,18 +222,40 @@ class Dialogue:
             return Turn(question, "pending", expects_answer=True)
         return self._propose(command, now, answered=False)
 
-    def _propose(self, command: Command, now: float, *, answered: bool) -> Turn:
-        """Plan a stock change, then apply it at once or ask first, as the policy says."""
+    def preview(self, command: Command) -> str | None:
+        """What the unit would say first if ``command`` came now: the answer to a question, or the first sentence
+        of a stock change applied without a question. Worked out without writing anything, so the reply can be
+        rendered while the final transcript is on its way. ``None`` when it would ask, refuse, or settle a
+        question instead."""
+        if self.pending is not None or command.resolver is Resolver.GRAMMAR_RUNNER_UP:
+            return None
+        if command.action in _QUESTIONS:
+            answered = self._inventory.answer(command)
+            return answered.reply if answered.status == "answered" else None
+        if not command.changes_stock:
+            return None
+        if command.ambiguous or command.missing or command.rivals:
+            return None
         planned = self._inventory.plan(command)
-        if not isinstance(planned, list):
-            return self._refused(command, planned)
-        decision = decide(
+        if not isinstance(planned, list) or self._decide(command, planned).mode == Mode.EXPLICIT:
+            return None
+        return self._inventory.headline(command)
+
+    def _decide(self, command: Command, planned: Sequence[Delta]) -> Decision:
+        return decide(
             command,
             par=self._par(command.item),
             stock=self._store.quantity(command.item) if command.item else 0.0,
             base_quantity=self._base_quantity(command, planned),
             config=self._config,
         )
+
+    def _propose(self, command: Command, now: float, *, answered: bool) -> Turn:
+        """Plan a stock change, then apply it at once or ask first, as the policy says."""
+        planned = self._inventory.plan(command)
+        if not isinstance(planned, list):
+            return self._refused(command, planned)
+        decision = self._decide(command, planned)
         if decision.mode == Mode.EXPLICIT and not (answered and decision.reason in _SETTLED_BY_ANSWER):
             kind = Kind.DOUBT if decision.reason == Reason.DOUBT else Kind.CONFIRM
             pending = Pending(command, kind, decision.reason.value, now + self._window_s)

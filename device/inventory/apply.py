@@ -48,7 +48,7 @@ class Inventory(Planning):
         if act is Action.UNDO:
             return self.undo(transcript=command.text, resolver=command.resolver, confirmation=confirmation)
         if act in (Action.QUERY, Action.EXPIRING, Action.LOW):
-            return self._answer(command)
+            return self.answer(command)
         planned = self._plan(command, self.store.catalogue())
         if isinstance(planned, Result):
             event = self.audit(command, confirmation=confirmation, outcome="refused")
@@ -77,25 +77,40 @@ class Inventory(Planning):
         warning = f"{item.name} is below zero {replies.at(where)}: {replies.in_base(quantity, item)}"
         return tail, warning
 
-    def _reply(self, plan: Plan) -> tuple[str, str | None]:
+    def headline(self, command: Command) -> str | None:
+        """The first sentence ``execute`` would say for this stock change, worked out without writing anything
+        (``None``: it would be refused, or it is not a stock change). What is left comes after it."""
+        if not command.changes_stock:
+            return None
+        planned = self._plan(command, self.store.catalogue())
+        if isinstance(planned, Result):
+            return None
+        return self._reply(planned, tail=False)[0]
+
+    def _reply(self, plan: Plan, *, tail: bool = True) -> tuple[str, str | None]:
         command, item = plan.command, plan.item
         act = command.action
         what = replies.amount(command.quantity or 0, command.unit, item)
         location = command.location or ""
         if act is Action.ADD:
-            tail, warning = self._tail(item, plan.deltas, added=True, unit=command.unit)
-            return replies.added(what, location, tail), warning
+            left, warning = (
+                self._tail(item, plan.deltas, added=True, unit=command.unit) if tail else ("", None)
+            )
+            return replies.added(what, location, left).strip(), warning
         if act in (Action.USE, Action.WASTE):
-            tail, warning = self._tail(item, plan.deltas, added=False, unit=command.unit)
-            return replies.used(str(act), what, tail, location if plan.named_place else None), warning
+            left, warning = (
+                self._tail(item, plan.deltas, added=False, unit=command.unit) if tail else ("", None)
+            )
+            place = location if plan.named_place else None
+            return replies.used(str(act), what, left, place).strip(), warning
         if act is Action.SET:
             return replies.now(item, plan.base, location), None
         if act is Action.OUT:
             return replies.marked_out(item, command.location), None
-        below = self._negatives(item, plan.deltas)
-        tail = replies.negative(below[0][1], below[0][0]) if below else ""
+        below = self._negatives(item, plan.deltas) if tail else []
+        negative = replies.negative(below[0][1], below[0][0]) if below else ""
         warning = f"{item.name} is below zero {replies.at(below[0][0])}" if below else None
-        return replies.moved(what, location, command.to_location or "", tail), warning
+        return replies.moved(what, location, command.to_location or "", negative), warning
 
     def undo(
         self, *, transcript: str = "", resolver: str = "grammar", confirmation: str = "implicit"
@@ -176,7 +191,8 @@ class Inventory(Planning):
         return f"{first}, or {second[:1].lower()}{second[1:]}?"
 
     # --- answering ---
-    def _answer(self, command: Command) -> Result:
+    def answer(self, command: Command) -> Result:
+        """A question (query, expiring, low) answered from the store; reads only."""
         catalogue = self.store.catalogue()
         item: Item | None = None
         if command.item or command.unmatched or command.ambiguous:

@@ -92,6 +92,16 @@ class FinalAsked(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReplyPrepared(Event):
+    """The words up to a pause read as a command the unit would apply at once: the first clause of its reply is
+    being rendered before the turn ends (``text``), to be played if the final transcript agrees."""
+
+    kind: ClassVar[str] = "reply_prepared"
+    speech_end_s: float
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class InterimTranscript(Event):
     kind: ClassVar[str] = "interim"
     text: str

@@ -4,7 +4,9 @@ final transcript asked of a streaming engine.
 Per chunk of a pause, ``PauseWatch.step`` picks the freshest hearing of the words up to the pause: the draft (or
 its second guess) when the offline engine made one for this pause, else the early final a streaming engine gave,
 else its latest interim. With an offline engine a pause without its draft yet (a stale one still busy) waits for
-it, as for one in progress. The pure ``semantic.judge`` reads it (memoised per text) and ``semantic.decide`` says
+it, as for one in progress. The pure ``semantic.judge`` reads it (memoised per text; a streaming engine's hearing
+judged complete is passed on at once, so its reply can be rendered while Finalize is answered) and
+``semantic.decide`` says
 whether to ask for the final transcript now (Deepgram's ``Finalize``, via ``FinalizingSession.finalize``) and
 whether the turn ends. An early final is awaited before the turn ends (it is the transcript used), so its own
 words are judged again first. An interim may lag the audio (Deepgram sends one about once a second): words
@@ -52,12 +54,15 @@ class PauseWatch:
         *,
         drafts: bool = False,
         publish: Callable[[ev.Event], None] = lambda event: None,
+        complete: Callable[[str, float], None] = lambda text, end: None,
     ) -> None:
         self.config = config
         self.judge = judge
         self.endpointer = endpointer
         #: announces each hearing's first verdict and each early Finalize (for the benchmark's stages)
         self.publish = publish
+        #: told of each streaming hearing (interim or final) judged complete: its text and end of speech, once
+        self.complete = complete
         self._announced: set[tuple[float, str]] = set()
         #: the engine makes drafts: a pause without one yet (a stale draft still busy) will have one
         self.drafts = drafts
@@ -112,13 +117,17 @@ class PauseWatch:
         return None, False
 
     def _judged(self, text: str, end: float, source: str) -> Verdict:
-        if text not in self._verdicts:
+        new = text not in self._verdicts
+        if new:
             self._verdicts[text] = self.judge(text)
         verdict = self._verdicts[text]
         if (end, source) not in self._announced:
             self._announced.add((end, source))
             silence = self.endpointer.silence_s
             self.publish(ev.PauseJudged(speech_end_s=end, source=source, verdict=verdict, silence_s=silence))
+        if new and verdict is Verdict.COMPLETE and source != "draft":
+            # offline the CPU is busy with Whisper's second guess then, and the turn ends a chunk later anyway
+            self.complete(text, end)
         return verdict
 
 

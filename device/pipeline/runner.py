@@ -69,6 +69,7 @@ class VoicePipeline:
         draft_after_s: float = 0.05,
         semantic: SemanticConfig | None = None,
         judge: Judge | None = None,
+        preview: Callable[[str], str | None] | None = None,
     ) -> None:
         self.microphone = microphone
         self.wake = wake
@@ -87,6 +88,9 @@ class VoicePipeline:
         #: semantic endpointing (None: off): the words heard end a turn, the endpointer only after the longest wait
         self.semantic = semantic if judge is not None else None
         self.judge = judge
+        #: the first sentence of the reply to words judged complete, if they would be applied at once (rendered
+        #: while the turn ends and the final transcript comes)
+        self.preview = preview
         if self.semantic is not None:
             self.endpoint_config = endpoint = dataclasses.replace(
                 endpoint, end_silence_s=self.semantic.open_silence_s
@@ -174,7 +178,12 @@ class VoicePipeline:
             if self.semantic and self.judge:  # built once the session says whether it makes drafts
                 drafts = bool(self.draft_after_s) and isinstance(session, DraftingSession)
                 watch = self._watch = PauseWatch(
-                    self.semantic, self.judge, endpointer, drafts=drafts, publish=self.bus.publish
+                    self.semantic,
+                    self.judge,
+                    endpointer,
+                    drafts=drafts,
+                    publish=self.bus.publish,
+                    complete=self._prepare_reply,
                 )
             endpoint, draft = await self._capture(chunks, endpointer, session, preroll)
         except (LarderError, TimeoutError, OSError) as exc:
@@ -400,6 +409,19 @@ class VoicePipeline:
         turn = self.dialogue.tick(self.clock())
         if turn is not None:
             await self.announce(turn)
+
+    def _prepare_reply(self, text: str, speech_end_s: float) -> None:
+        """Words judged complete: render the first clause of what the unit would say to them now."""
+        if self.preview is None:
+            return
+        try:
+            reply = self.preview(text)
+        except LarderError as exc:  # a guess only: the turn itself reports any real failure
+            log.debug("no reply prepared for %r: %s", text, exc.message)
+            return
+        if reply:
+            clause = self.speaker.prepare(reply)
+            self.bus.publish(ev.ReplyPrepared(speech_end_s=speech_end_s, text=clause, audio_s=self.audio_s))
 
     def _interim(self, transcript: Transcript) -> None:
         if self._watch is not None:

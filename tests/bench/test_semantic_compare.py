@@ -54,6 +54,7 @@ def test_each_side_over_the_same_files() -> None:
             "draft_started_s": {"n": 0, "p50": None, "p95": None},
             "words_judged_s": {"n": 2, "p50": 0.4, "p95": 0.49},
             "final_asked_s": {"n": 0, "p50": None, "p95": None},
+            "reply_prepared_s": {"n": 0, "p50": None, "p95": None},
         },
     }
     assert comparison["off"]["accuracy"] == 0.5 and comparison["off"]["early_end_rate"] == 0.0

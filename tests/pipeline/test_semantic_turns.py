@@ -60,7 +60,15 @@ def grammar_judge(text: str) -> Verdict:
 
 
 def listen(
-    store: Store, stt: DraftingStt | StreamingStt, probabilities: list[float], *, semantic: bool = True
+    store: Store,
+    stt: DraftingStt | StreamingStt,
+    probabilities: list[float],
+    *,
+    semantic: bool = True,
+    dialogue: Dialogue | None = None,
+    speaker: ReplySpeaker | None = None,
+    bus: EventBus | None = None,
+    preview: Callable[[str], str | None] | None = None,
 ) -> UtteranceResult | None:
     pipeline = VoicePipeline(
         microphone=ZeroMicrophone(len(probabilities) + 40),
@@ -69,12 +77,13 @@ def listen(
         endpoint=EndpointConfig(),
         stt=stt,
         resolver=ChainResolver(GRAMMAR, None, min_confidence=0.6),
-        dialogue=Dialogue(Inventory(store), store, PolicyConfig()),
-        speaker=ReplySpeaker(SilentTts(), RecordingSpeaker()),
-        bus=EventBus(),
+        dialogue=dialogue or Dialogue(Inventory(store), store, PolicyConfig()),
+        speaker=speaker or ReplySpeaker(SilentTts(), RecordingSpeaker()),
+        bus=bus or EventBus(),
         clock=None,
         semantic=SemanticConfig() if semantic else None,
         judge=grammar_judge,
+        preview=preview,
     )
 
     async def run() -> UtteranceResult | None:
