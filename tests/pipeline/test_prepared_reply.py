@@ -8,6 +8,7 @@ Runner, grammar, dialogue and SQLite store are real; the speech-to-text and VAD 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,3 +152,22 @@ def test_a_cook_who_goes_on_gets_the_whole_commands_reply(store: Store) -> None:
     assert prepared[0] not in played
     assert played[0] == "Added 3 cartons of oat milk to the bar."
     assert len([e for e in store.journal() if e.deltas]) == 1
+
+
+def test_a_guess_that_fails_leaves_the_turn_as_it_was(store: Store) -> None:
+    """The guess fails (a disk error reading the store): the turn itself still runs and says what it did."""
+
+    def broken(text: str) -> str | None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    tts, speaker = LabelledTts(), RecordingSpeaker()
+    stt = StreamingStt(hear=lambda fed: WHOLE, interim=lambda fed: WHOLE, answer_after=5)
+    result = semantic_turns.listen(
+        store,
+        stt,
+        script((QUIET, 5), (SPEECH, 40), (QUIET, 40)),
+        speaker=ReplySpeaker(tts, speaker),
+        preview=broken,
+    )
+    assert result is not None and result.status == "applied"
+    assert tts.played(speaker)[0] == "Added 3 cartons of oat milk to the walk-in."
