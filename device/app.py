@@ -247,8 +247,8 @@ class Unit:
         )
 
     def preview(self, text: str) -> str | None:
-        """The first sentence of the reply to ``text`` if the grammar reads it plainly and the dialogue would apply
-        it now without a question (``Dialogue.preview``); nothing is written."""
+        """What the unit would say first to ``text`` if the grammar reads it plainly and the dialogue would apply
+        or answer it now without a question (``Dialogue.preview``); nothing is written."""
         from device.intent.resolver import reads_as_command
 
         command = self.grammar.parse(text)

@@ -6,11 +6,11 @@ its second guess) when the offline engine made one for this pause, else the earl
 else its latest interim. With an offline engine a pause without its draft yet (a stale one still busy) waits for
 it, as for one in progress. The pure ``semantic.judge`` reads it (memoised per text; a streaming engine's hearing
 judged complete is passed on at once, so its reply can be rendered while Finalize is answered) and
-``semantic.decide`` says
-whether to ask for the final transcript now (Deepgram's ``Finalize``, via ``FinalizingSession.finalize``) and
-whether the turn ends. An early final is awaited before the turn ends (it is the transcript used), so its own
-words are judged again first. An interim may lag the audio (Deepgram sends one about once a second): words
-that stop mid-phrase in it do not hold the Finalize back, only the final's words can hold a turn open.
+``semantic.decide`` says whether to ask for the final transcript now (Deepgram's ``Finalize``, via
+``FinalizingSession.finalize``) and whether the turn ends. An early final is awaited before the turn ends (it is
+the transcript used), so its own words are judged again first. An interim may lag the audio (Deepgram sends one
+about once a second): words that stop mid-phrase in it do not hold the Finalize back, only the final's words can
+hold a turn open.
 """
 
 from __future__ import annotations

@@ -88,8 +88,8 @@ class VoicePipeline:
         #: semantic endpointing (None: off): the words heard end a turn, the endpointer only after the longest wait
         self.semantic = semantic if judge is not None else None
         self.judge = judge
-        #: the first sentence of the reply to words judged complete, if they would be applied at once (rendered
-        #: while the turn ends and the final transcript comes)
+        #: what the unit would say first to words judged complete, if it would apply or answer them at once
+        #: (rendered while Finalize is answered)
         self.preview = preview
         if self.semantic is not None:
             self.endpoint_config = endpoint = dataclasses.replace(
