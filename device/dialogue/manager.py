@@ -236,10 +236,10 @@ class Dialogue:
             return None
         if command.ambiguous or command.missing or command.rivals:
             return None
-        planned = self._inventory.plan(command)
-        if not isinstance(planned, list) or self._decide(command, planned).mode == Mode.EXPLICIT:
+        ahead = self._inventory.headline(command)
+        if ahead is None or self._decide(command, ahead[0]).mode == Mode.EXPLICIT:
             return None
-        return self._inventory.headline(command)
+        return ahead[1]
 
     def _decide(self, command: Command, planned: Sequence[Delta]) -> Decision:
         return decide(

@@ -77,15 +77,16 @@ class Inventory(Planning):
         warning = f"{item.name} is below zero {replies.at(where)}: {replies.in_base(quantity, item)}"
         return tail, warning
 
-    def headline(self, command: Command) -> str | None:
-        """The first sentence ``execute`` would say for this stock change, worked out without writing anything
-        (``None``: it would be refused, or it is not a stock change). What is left comes after it."""
+    def headline(self, command: Command) -> tuple[list[Delta], str] | None:
+        """The deltas this stock change would make and the first sentence ``execute`` would say for it, worked out
+        without writing anything (``None``: it would be refused, or it is not a stock change). What is left comes
+        after that sentence."""
         if not command.changes_stock:
             return None
         planned = self._plan(command, self.store.catalogue())
         if isinstance(planned, Result):
             return None
-        return self._reply(planned, tail=False)[0]
+        return list(planned.deltas), self._reply(planned, tail=False)[0]
 
     def _reply(self, plan: Plan, *, tail: bool = True) -> tuple[str, str | None]:
         command, item = plan.command, plan.item
